@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+)
+
+// DB is an open database with the settings the stores need.
+type DB struct {
+	*bun.DB
+	cfg Config
+}
+
+// Open opens (but does not migrate) the configured database. It does not
+// contact the server; use Ping for that.
+func Open(cfg Config) (*DB, error) {
+	var db *bun.DB
+	switch cfg.Dialect {
+	case Postgres:
+		pc, err := pgx.ParseConfig(cfg.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("parse postgres URL: %s", redactConnError(err))
+		}
+		sqldb := stdlib.OpenDB(*pc)
+		db = bun.NewDB(sqldb, pgdialect.New())
+	case SQLite:
+		if dir := filepath.Dir(cfg.DSN); dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("create sqlite directory: %w", err)
+			}
+		}
+		// WAL lets readers run beside the writer; IMMEDIATE transactions take
+		// the write lock up front so read-then-write transactions never
+		// deadlock on lock upgrade; foreign keys are off by default in SQLite.
+		dsn := "file:" + cfg.DSN + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
+			"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		sqldb, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		db = bun.NewDB(sqldb, sqlitedialect.New())
+	default:
+		return nil, fmt.Errorf("unknown dialect %q", cfg.Dialect)
+	}
+	if cfg.MaxOpenConns > 0 {
+		db.SetMaxOpenConns(cfg.MaxOpenConns)
+		db.SetMaxIdleConns(cfg.MaxOpenConns)
+	}
+	if cfg.PoolTimeout <= 0 {
+		cfg.PoolTimeout = DefaultPoolTimeout
+	}
+	return &DB{DB: db, cfg: cfg}, nil
+}
+
+// Dialect returns Postgres or SQLite.
+func (db *DB) Dialect() string { return db.cfg.Dialect }
+
+// Ping checks that the database answers within the pool timeout.
+func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		return mapError(err)
+	}
+	return nil
+}
+
+// bound limits one operation to the pool timeout, waiting for a connection
+// included, so an exhausted pool or a hung server turns into
+// domain.ErrUnavailable instead of a request that never ends.
+func (db *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, db.cfg.PoolTimeout)
+}
+
+func (db *DB) isPostgres() bool { return db.cfg.Dialect == Postgres }
+
+// redactConnError keeps pgx's reason but never the connection string, which
+// may hold a password.
+func redactConnError(err error) string {
+	msg := err.Error()
+	if strings.Contains(msg, "://") || strings.Contains(msg, "password") {
+		return "invalid connection string"
+	}
+	return msg
+}

@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/authbff/authbff/domain"
+	"github.com/authbff/authbff/ports"
+)
+
+type loginFlowRow struct {
+	bun.BaseModel `bun:"table:login_flows,alias:lf"`
+
+	State          string    `bun:"state,pk"`
+	Nonce          string    `bun:"nonce,notnull"`
+	PKCEVerifier   string    `bun:"pkce_verifier,notnull"`
+	Provider       string    `bun:"provider,notnull"`
+	Issuer         string    `bun:"issuer,notnull"`
+	RedirectURI    string    `bun:"redirect_uri,notnull"`
+	CallbackURL    string    `bun:"callback_url,notnull"`
+	BrowserBinding string    `bun:"browser_binding,notnull"`
+	Expires        time.Time `bun:"expires,notnull"`
+	CreatedAt      time.Time `bun:"created_at,notnull"`
+	UpdatedAt      time.Time `bun:"updated_at,notnull"`
+}
+
+// LoginFlowStore implements ports.LoginFlowStore.
+type LoginFlowStore struct{ db *DB }
+
+// NewLoginFlowStore returns a LoginFlowStore on db.
+func NewLoginFlowStore(db *DB) *LoginFlowStore { return &LoginFlowStore{db: db} }
+
+var _ ports.LoginFlowStore = (*LoginFlowStore)(nil)
+
+// Save implements ports.LoginFlowStore.
+func (s *LoginFlowStore) Save(ctx context.Context, f domain.LoginFlow) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
+	row := loginFlowRow{State: f.State, Nonce: f.Nonce, PKCEVerifier: f.PKCEVerifier, Provider: f.Provider,
+		Issuer: f.Issuer, RedirectURI: f.RedirectURI, CallbackURL: f.CallbackURL, BrowserBinding: string(f.BrowserBinding),
+		Expires: f.Expires.UTC(), CreatedAt: f.CreatedAt.UTC(), UpdatedAt: f.CreatedAt.UTC()}
+	_, err := s.db.NewInsert().Model(&row).Exec(ctx)
+	return mapError(err)
+}
+
+// Consume implements ports.LoginFlowStore. The flow is removed with
+// DELETE ... RETURNING in the same statement that checks the binding, so two
+// concurrent callbacks with one state cannot both succeed.
+func (s *LoginFlowStore) Consume(ctx context.Context, state string, binding domain.TokenHash, now time.Time) (domain.LoginFlow, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
+	var row loginFlowRow
+	err := s.db.NewDelete().Model(&row).
+		Where("state = ? AND browser_binding = ?", state, string(binding)).
+		Returning("*").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.LoginFlow{}, domain.ErrLoginFlowNotFound
+	}
+	if err != nil {
+		return domain.LoginFlow{}, mapError(err)
+	}
+	// Defence in depth: the WHERE clause already matched the binding.
+	if subtle.ConstantTimeCompare([]byte(row.BrowserBinding), []byte(binding)) != 1 {
+		return domain.LoginFlow{}, domain.ErrLoginFlowNotFound
+	}
+	f := domain.LoginFlow{State: row.State, Nonce: row.Nonce, PKCEVerifier: row.PKCEVerifier, Provider: row.Provider,
+		Issuer: row.Issuer, RedirectURI: row.RedirectURI, CallbackURL: row.CallbackURL,
+		BrowserBinding: domain.TokenHash(row.BrowserBinding), CreatedAt: row.CreatedAt.UTC(), Expires: row.Expires.UTC()}
+	if f.Expired(now) {
+		return domain.LoginFlow{}, domain.ErrLoginFlowExpired
+	}
+	return f, nil
+}
+
+// DeleteExpired implements ports.LoginFlowStore.
+func (s *LoginFlowStore) DeleteExpired(ctx context.Context, now time.Time, limit int) (int64, error) {
+	return deleteBatch(ctx, s.db, "login_flows", "state", "expires <= ?", limit, now.UTC())
+}
+
+// Count implements ports.LoginFlowStore.
+func (s *LoginFlowStore) Count(ctx context.Context) (int64, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
+	n, err := s.db.NewSelect().Model((*loginFlowRow)(nil)).Count(ctx)
+	return int64(n), mapError(err)
+}

@@ -1,0 +1,61 @@
+package domain
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+)
+
+// SessionTokenBytes is the entropy of a session token: 32 bytes from crypto/rand.
+const SessionTokenBytes = 32
+
+// SessionToken is the secret a browser holds in its session cookie. It is never
+// stored; only its TokenHash is.
+type SessionToken string
+
+// TokenHash is the lowercase hex SHA-256 of a SessionToken, the only form of
+// the token that reaches the database. A leaked table therefore yields no
+// usable cookies.
+type TokenHash string
+
+// NewSessionToken returns a fresh token: 32 random bytes, base64url without
+// padding (43 characters).
+func NewSessionToken() SessionToken {
+	var b [SessionTokenBytes]byte
+	_, _ = rand.Read(b[:])
+	return SessionToken(base64.RawURLEncoding.EncodeToString(b[:]))
+}
+
+// ErrMalformedToken means a presented token cannot be a token authbff issued.
+var ErrMalformedToken = errors.New("malformed session token")
+
+// ParseSessionToken checks that s has the shape of a token authbff issues, so
+// garbage cookies are refused before any database work. Tokens imported from
+// Auth.js (UUIDs) are accepted too: they are hashed the same way.
+func ParseSessionToken(s string) (SessionToken, error) {
+	if len(s) < 32 || len(s) > 128 {
+		return "", ErrMalformedToken
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+		if !ok {
+			return "", ErrMalformedToken
+		}
+	}
+	return SessionToken(s), nil
+}
+
+// Hash returns the token's SHA-256 as lowercase hex.
+func (t SessionToken) Hash() TokenHash {
+	sum := sha256.Sum256([]byte(t))
+	return TokenHash(hex.EncodeToString(sum[:]))
+}
+
+// HashSecret hashes any other one-time secret (verification tokens) the same
+// way as session tokens.
+func HashSecret(secret string) TokenHash {
+	return SessionToken(secret).Hash()
+}

@@ -1,0 +1,57 @@
+package ports
+
+import (
+	"context"
+	"time"
+
+	"github.com/authbff/authbff/domain"
+)
+
+// SessionView is a session together with what a request needs to know about
+// its owner, read in a single database round trip.
+type SessionView struct {
+	Session       *domain.Session
+	User          domain.User
+	Roles         []domain.Role
+	Organizations []domain.Organization
+}
+
+// SessionStore keeps sessions. Implementations must be safe for concurrent
+// use by many processes sharing one database.
+type SessionStore interface {
+	// Create stores a new session. It returns domain.ErrConflict if the token
+	// hash is already taken and domain.ErrUserNotFound if the user does not
+	// exist.
+	Create(ctx context.Context, s *domain.Session) error
+	// Lookup returns the session whose token hash is hash, with its user,
+	// roles and organizations, in one round trip. It does not check expiry.
+	// It returns domain.ErrSessionNotFound if no session has this hash.
+	Lookup(ctx context.Context, hash domain.TokenHash) (SessionView, error)
+	// Update loads the session with this id under a row lock, calls fn and,
+	// if fn returns nil, writes the session back in the same transaction.
+	// Concurrent Updates of one session are serialised. It returns
+	// domain.ErrSessionNotFound if there is no such session, or fn's error.
+	Update(ctx context.Context, id string, fn func(*domain.Session) error) error
+	// Delete removes the session with this id. It returns
+	// domain.ErrSessionNotFound if there is no such session.
+	Delete(ctx context.Context, id string) error
+	// ListByUser returns the user's sessions, newest first, expired ones
+	// included. An unknown user has no sessions (empty slice, nil error).
+	ListByUser(ctx context.Context, userID string) ([]*domain.Session, error)
+	// DeleteByUser removes all sessions of the user except the one with id
+	// except (pass "" to remove all) and returns how many it removed.
+	DeleteByUser(ctx context.Context, userID, except string) (int64, error)
+}
+
+// SessionMaintenance is the operator's view of the sessions table: cleanup
+// and statistics. It is split from SessionStore because request handling
+// never needs it.
+type SessionMaintenance interface {
+	// DeleteExpired removes at most limit sessions whose idle or absolute
+	// expiry is at or before now, and returns how many it removed. Callers
+	// loop until it returns less than limit. Safe to run from many processes
+	// at once: each batch locks only the rows it deletes.
+	DeleteExpired(ctx context.Context, now time.Time, limit int) (int64, error)
+	// Stats computes the session statistics as of now.
+	Stats(ctx context.Context, now time.Time) (domain.SessionStats, error)
+}
