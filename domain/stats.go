@@ -3,9 +3,9 @@ package domain
 // SessionStats is the monitoring view of the sessions table, the query of the
 // system authbff replaces plus a few operator favourites.
 type SessionStats struct {
-	Total    int64
-	Active   int64 // expires > now (and absolute expiry not passed)
-	Expired  int64
+	Total   int64
+	Active  int64 // expires > now (and absolute expiry not passed)
+	Expired int64
 	// AverageDurationHours is avg(expires - created_at) over all sessions, in
 	// hours, as the replaced system's monitoring query computed it.
 	AverageDurationHours float64

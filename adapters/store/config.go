@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -99,8 +100,7 @@ func ParseDatabaseURL(raw, dataDir string) (Config, error) {
 // a password.
 func redactParseError(err error) string {
 	var ue *url.Error
-	if e, ok := err.(*url.Error); ok {
-		ue = e
+	if errors.As(err, &ue) {
 		return ue.Err.Error()
 	}
 	return "invalid URL"

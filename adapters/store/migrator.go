@@ -43,7 +43,7 @@ func (m *Migrator) Up(ctx context.Context) ([]string, error) {
 	err := m.locked(ctx, func(ctx context.Context) error {
 		g, err := m.m.Migrate(ctx)
 		for _, mg := range g.Migrations {
-			names = append(names, mg.Name)
+			names = append(names, mg.String())
 		}
 		return err
 	})
@@ -64,7 +64,7 @@ func (m *Migrator) Down(ctx context.Context, all bool) ([]string, error) {
 				return nil
 			}
 			for _, mg := range g.Migrations {
-				names = append(names, mg.Name)
+				names = append(names, mg.String())
 			}
 			if !all {
 				return nil
@@ -85,7 +85,7 @@ func (m *Migrator) Status(ctx context.Context) ([]MigrationStatus, error) {
 	}
 	out := make([]MigrationStatus, 0, len(ms))
 	for _, mg := range ms {
-		out = append(out, MigrationStatus{Name: mg.Name, Applied: mg.IsApplied(), AppliedAt: mg.MigratedAt})
+		out = append(out, MigrationStatus{Name: mg.String(), Applied: mg.IsApplied(), AppliedAt: mg.MigratedAt})
 	}
 	return out, nil
 }
@@ -99,7 +99,7 @@ func (m *Migrator) Pending(ctx context.Context) ([]string, error) {
 	}
 	var names []string
 	for _, mg := range ms.Unapplied() {
-		names = append(names, mg.Name)
+		names = append(names, mg.String())
 	}
 	return names, nil
 }
@@ -118,10 +118,10 @@ func (m *Migrator) locked(ctx context.Context, fn func(context.Context) error) e
 			return mapError(err)
 		}
 		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockKey); err != nil {
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", migrationLockKey); err != nil {
 			return mapError(err)
 		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLockKey) //nolint:errcheck
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", migrationLockKey) //nolint:errcheck
 		return mapError(fn(ctx))
 	}
 	if err := m.m.Lock(ctx); err != nil {

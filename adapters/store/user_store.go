@@ -189,7 +189,7 @@ func syncRoles(ctx context.Context, tx bun.Tx, userID string, roles []domain.Rol
 	}
 	q := tx.NewDelete().Model((*userRoleRow)(nil)).Where("user_id = ?", userID)
 	if len(ids) > 0 {
-		q = q.Where("role_id NOT IN (?)", bun.In(ids))
+		q = q.Where("role_id NOT IN (?)", bun.List(ids))
 	}
 	_, err := q.Exec(ctx)
 	return err
@@ -224,7 +224,7 @@ func syncOrganizations(ctx context.Context, tx bun.Tx, userID string, orgs []dom
 	}
 	q := tx.NewDelete().Model((*userOrganizationRow)(nil)).Where("user_id = ?", userID)
 	if len(ids) > 0 {
-		q = q.Where("organization_id NOT IN (?)", bun.In(ids))
+		q = q.Where("organization_id NOT IN (?)", bun.List(ids))
 	}
 	_, err := q.Exec(ctx)
 	return err
@@ -256,6 +256,9 @@ func dedupeOrganizations(in []domain.Organization) []domain.Organization {
 
 // User implements ports.UserStore.
 func (s *UserStore) User(ctx context.Context, id string) (domain.User, error) {
+	if s.db.cannotBeID(id) {
+		return domain.User{}, domain.ErrUserNotFound
+	}
 	return s.oneUser(ctx, "id = ?", id)
 }
 
@@ -280,6 +283,9 @@ func (s *UserStore) oneUser(ctx context.Context, where string, arg any) (domain.
 
 // Roles implements ports.UserStore.
 func (s *UserStore) Roles(ctx context.Context, userID string) ([]domain.Role, error) {
+	if s.db.cannotBeID(userID) {
+		return []domain.Role{}, nil
+	}
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
 	var rows []roleRow
@@ -298,6 +304,9 @@ func (s *UserStore) Roles(ctx context.Context, userID string) ([]domain.Role, er
 
 // Organizations implements ports.UserStore.
 func (s *UserStore) Organizations(ctx context.Context, userID string) ([]domain.Organization, error) {
+	if s.db.cannotBeID(userID) {
+		return []domain.Organization{}, nil
+	}
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
 	var rows []organizationRow

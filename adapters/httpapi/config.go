@@ -1,0 +1,46 @@
+package httpapi
+
+import (
+	"net/url"
+	"time"
+)
+
+// Config is the HTTP adapter's configuration.
+type Config struct {
+	// ListenAddr is host:port to listen on.
+	ListenAddr string
+	// PublicURL is AUTH_URL: the app's public origin plus the auth base path
+	// (default path /api/auth). It decides cookie prefixes (https → __Secure-)
+	// and every absolute URL authbff emits.
+	PublicURL *url.URL
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed for the
+	// client IP. Empty means none: the socket peer is the client.
+	TrustedProxies []string
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration
+	// Debug turns on gin's debug mode (route table on start).
+	Debug bool
+}
+
+// BasePath returns the Auth.js base path, e.g. "/api/auth".
+func (c Config) BasePath() string {
+	if c.PublicURL == nil || c.PublicURL.Path == "" || c.PublicURL.Path == "/" {
+		return "/api/auth"
+	}
+	p := c.PublicURL.Path
+	for len(p) > 1 && p[len(p)-1] == '/' {
+		p = p[:len(p)-1]
+	}
+	return p
+}
+
+// Origin returns scheme://host of the public URL.
+func (c Config) Origin() string {
+	if c.PublicURL == nil {
+		return ""
+	}
+	return c.PublicURL.Scheme + "://" + c.PublicURL.Host
+}
+
+// Secure reports whether cookies get the Secure attribute and __Secure- names.
+func (c Config) Secure() bool { return c.PublicURL != nil && c.PublicURL.Scheme == "https" }

@@ -1,0 +1,68 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/authbff/authbff/domain"
+)
+
+// apiError is the one JSON error shape outside the Auth.js routes:
+// {"error":{"code":"session_expired","message":"..."}}.
+type apiError struct {
+	Error apiErrorBody `json:"error"`
+}
+
+type apiErrorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// statusOf maps an error to its HTTP status, stable code and client message.
+// It is the only place where errors meet HTTP. 5xx messages are generic: the
+// real error goes to the log, never to the client.
+//
+//nolint:unused // the session routes (next) are its callers.
+func statusOf(err error) (int, string, string) {
+	var ve *domain.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return http.StatusBadRequest, "invalid_request", ve.Error()
+	case errors.Is(err, domain.ErrMalformedToken), errors.Is(err, domain.ErrSessionNotFound):
+		return http.StatusUnauthorized, "unauthenticated", "no valid session"
+	case errors.Is(err, domain.ErrSessionExpired):
+		return http.StatusUnauthorized, "session_expired", "the session has expired"
+	case errors.Is(err, domain.ErrForbidden):
+		return http.StatusForbidden, "forbidden", "the session lacks the required role"
+	case errors.Is(err, domain.ErrNotMember):
+		return http.StatusForbidden, "not_member", "not a member of that organization"
+	case errors.Is(err, domain.ErrUserNotFound):
+		return http.StatusNotFound, "user_not_found", "no such user"
+	case errors.Is(err, domain.ErrConflict):
+		return http.StatusConflict, "conflict", "the request conflicts with existing data"
+	case errors.Is(err, domain.ErrUnavailable):
+		return http.StatusServiceUnavailable, "unavailable", "a dependency is unavailable; retry later"
+	}
+	return http.StatusInternalServerError, "internal", "internal error"
+}
+
+// respondError writes err in the API error shape and records it for the
+// access log.
+//
+//nolint:unused // the session routes (next) are its callers.
+func respondError(c *gin.Context, err error) {
+	status, code, msg := statusOf(err)
+	_ = c.Error(err)
+	if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", "5")
+	}
+	c.AbortWithStatusJSON(status, apiError{Error: apiErrorBody{Code: code, Message: msg}})
+}
+
+// respondCode writes a client error that has no domain error behind it, such
+// as a malformed request.
+func respondCode(c *gin.Context, status int, code, msg string) {
+	c.AbortWithStatusJSON(status, apiError{Error: apiErrorBody{Code: code, Message: msg}})
+}

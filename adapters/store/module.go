@@ -1,0 +1,24 @@
+package store
+
+import (
+	"context"
+
+	"go.uber.org/fx"
+
+	"github.com/authbff/authbff/ports"
+)
+
+// Module provides the database (closed on stop), the migrator, every store
+// bound to its port, and the database health check.
+var Module = fx.Module("store",
+	fx.Provide(
+		fx.Annotate(Open, fx.OnStop(func(_ context.Context, db *DB) error { return db.Close() })),
+		NewMigrator,
+		NewHealth,
+		fx.Annotate(NewSessionStore, fx.As(new(ports.SessionStore))),
+		fx.Annotate(NewSessionMaintenance, fx.As(new(ports.SessionMaintenance))),
+		fx.Annotate(NewUserStore, fx.As(new(ports.UserStore))),
+		fx.Annotate(NewLoginFlowStore, fx.As(new(ports.LoginFlowStore))),
+		fx.Annotate(NewVerificationTokenStore, fx.As(new(ports.VerificationTokenStore))),
+	),
+)

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func envOf(m map[string]string) env {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := LoadConfig(envOf(map[string]string{"AUTH_DATA_DIR": dir}))
+	require.NoError(t, err)
+	require.False(t, cfg.Production)
+	require.Equal(t, "sqlite", cfg.Store.Dialect)
+	require.Equal(t, 8*time.Hour, cfg.Policy.MaxAge)
+	require.Equal(t, time.Hour, cfg.Policy.UpdateAge)
+	require.Equal(t, "127.0.0.1:4000", cfg.HTTP.ListenAddr)
+	require.Equal(t, "/api/auth", cfg.HTTP.BasePath())
+	require.True(t, cfg.GeneratedSecret)
+	require.True(t, cfg.MigrateOnStart)
+
+	// The generated development secret is kept, so a restart keeps sessions.
+	again, err := LoadConfig(envOf(map[string]string{"AUTH_DATA_DIR": dir}))
+	require.NoError(t, err)
+	require.Equal(t, cfg.Secrets, again.Secrets)
+}
+
+func TestLoadConfigNamesTheBadVariable(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"max age not a duration", map[string]string{"AUTH_SESSION_MAX_AGE": "abc"}, "AUTH_SESSION_MAX_AGE"},
+		{"update age above max age", map[string]string{"AUTH_SESSION_MAX_AGE": "1h", "AUTH_SESSION_UPDATE_AGE": "2h"}, "AUTH_SESSION_UPDATE_AGE"},
+		{"database scheme", map[string]string{"DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL"},
+		{"prisma pool limit", map[string]string{"DATABASE_URL": "postgres://u:secretpw@h/db?connection_limit=zero"}, "DATABASE_URL"},
+		{"listen address", map[string]string{"LISTEN_ADDR": "nonsense"}, "LISTEN_ADDR"},
+		{"port", map[string]string{"PORT": "99999"}, "PORT"},
+		{"auth url", map[string]string{"AUTH_URL": "ftp://x"}, "AUTH_URL"},
+		{"debug flag", map[string]string{"AUTH_DEBUG": "maybe"}, "AUTH_DEBUG"},
+		{"trusted proxies", map[string]string{"AUTH_TRUSTED_PROXIES": "10.0.0.1,nope"}, "AUTH_TRUSTED_PROXIES"},
+		{"production needs a database", map[string]string{"AUTH_ENV": "production", "AUTH_URL": "https://app.example.com/api/auth", "AUTH_SECRET": strings.Repeat("s", 40)}, "DATABASE_URL"},
+		{"production needs https", map[string]string{"NODE_ENV": "production", "AUTH_URL": "http://app.example.com/api/auth", "DATABASE_URL": "postgres://u@h/db", "AUTH_SECRET": strings.Repeat("s", 40)}, "AUTH_URL"},
+		{"production needs a strong secret", map[string]string{"AUTH_ENV": "production", "AUTH_URL": "https://app.example.com/api/auth", "DATABASE_URL": "postgres://u@h/db", "AUTH_SECRET": "short"}, "AUTH_SECRET"},
+		{"production needs a secret", map[string]string{"AUTH_ENV": "production", "AUTH_URL": "https://app.example.com/api/auth", "DATABASE_URL": "postgres://u@h/db"}, "AUTH_SECRET"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.env["AUTH_DATA_DIR"] = t.TempDir()
+			_, err := LoadConfig(envOf(tc.env))
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.want+":")
+			require.NotContains(t, err.Error(), "secretpw", "config errors must not echo passwords")
+		})
+	}
+}
+
+func TestLoadConfigReadsPrismaPoolParameters(t *testing.T) {
+	cfg, err := LoadConfig(envOf(map[string]string{
+		"AUTH_DATA_DIR": t.TempDir(),
+		"DATABASE_URL":  "postgresql://app:pw@db.internal:5432/crm?schema=public&connection_limit=7&pool_timeout=20",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, 7, cfg.Store.MaxOpenConns)
+	require.Equal(t, 20*time.Second, cfg.Store.PoolTimeout)
+	require.NotContains(t, cfg.Store.DSN, "connection_limit")
+	require.Contains(t, cfg.Store.DSN, "search_path=public")
+	require.False(t, cfg.MigrateOnStart, "PostgreSQL migrations are a deploy step by default")
+}
+
+func TestLoadConfigProduction(t *testing.T) {
+	cfg, err := LoadConfig(envOf(map[string]string{
+		"AUTH_ENV":             "production",
+		"AUTH_URL":             "https://app.example.com/api/auth",
+		"DATABASE_URL":         "postgres://u@h/db",
+		"AUTH_SECRET":          strings.Repeat("a", 32) + "," + strings.Repeat("b", 32),
+		"AUTH_SESSION_MAX_AGE": "28800",
+	}))
+	require.NoError(t, err)
+	require.True(t, cfg.Production)
+	require.Len(t, cfg.Secrets, 2, "AUTH_SECRET lists rotation secrets")
+	require.Equal(t, ":4000", cfg.HTTP.ListenAddr)
+	require.True(t, cfg.HTTP.Secure())
+	require.Equal(t, 8*time.Hour, cfg.Policy.MaxAge)
+}

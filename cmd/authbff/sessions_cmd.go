@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/authbff/authbff/adapters/store"
+	"github.com/authbff/authbff/application"
+)
+
+// sessionsCmd is `authbff sessions cleanup|stats` (auth:cleanup and the
+// monitoring query).
+func sessionsCmd(ctx context.Context, cfg Config, args []string, out, logOut io.Writer) error {
+	if len(args) == 0 {
+		return exitCode{2, fmt.Errorf("sessions: want cleanup or stats")}
+	}
+	db, err := store.Open(cfg.Store)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch args[0] {
+	case "cleanup":
+		fs := flag.NewFlagSet("sessions cleanup", flag.ContinueOnError)
+		batch := fs.Int("batch", cfg.CleanupBatchSize, "rows deleted per statement")
+		if err := fs.Parse(args[1:]); err != nil {
+			return exitCode{2, err}
+		}
+		h := application.NewCleanupSessionsHandler(store.NewSessionMaintenance(db), store.NewLoginFlowStore(db),
+			store.NewVerificationTokenStore(db), application.SystemClock, newLogger(cfg, logOut))
+		res, err := h.Handle(ctx, application.CleanupSessions{BatchSize: *batch})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "deleted %d expired sessions, %d login flows, %d verification tokens\n",
+			res.Sessions, res.LoginFlows, res.VerificationTokens)
+		return nil
+	case "stats":
+		fs := flag.NewFlagSet("sessions stats", flag.ContinueOnError)
+		asJSON := fs.Bool("json", false, "print JSON")
+		if err := fs.Parse(args[1:]); err != nil {
+			return exitCode{2, err}
+		}
+		st, err := application.NewSessionStatsHandler(store.NewSessionMaintenance(db), application.SystemClock).Handle(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			return enc.Encode(statsJSON(st))
+		}
+		fmt.Fprintf(out, "total sessions:          %d\n", st.Total)
+		fmt.Fprintf(out, "active sessions:         %d\n", st.Active)
+		fmt.Fprintf(out, "expired sessions:        %d\n", st.Expired)
+		fmt.Fprintf(out, "average duration (h):    %.2f\n", st.AverageDurationHours)
+		fmt.Fprintf(out, "created in last 24h:     %d\n", st.CreatedLast24h)
+		orgs := make([]string, 0, len(st.ActivePerOrganization))
+		for o := range st.ActivePerOrganization {
+			orgs = append(orgs, o)
+		}
+		sort.Strings(orgs)
+		for _, o := range orgs {
+			fmt.Fprintf(out, "active in %-14s %d\n", o+":", st.ActivePerOrganization[o])
+		}
+		return nil
+	}
+	return exitCode{2, fmt.Errorf("sessions: unknown subcommand %q (want cleanup or stats)", args[0])}
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/authbff/authbff/adapters/store"
+)
+
+// validateCmd is `authbff validate` (the auth:validate script): it checks the
+// configuration (already loaded), the database, the migrations and the
+// schema, printing one line per check. It fails on the first broken
+// dependency with one line that names the problem.
+func validateCmd(ctx context.Context, cfg Config, out io.Writer) error {
+	fmt.Fprintf(out, "ok   configuration (%s mode, %s database, public URL %s)\n", mode(cfg), cfg.Store.Dialect, cfg.HTTP.PublicURL)
+	db, m, err := openMigrator(cfg)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	defer db.Close()
+	if err := db.Ping(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %s", oneLine(err))
+	}
+	fmt.Fprintln(out, "ok   database reachable")
+	pending, err := m.Pending(ctx)
+	if err != nil {
+		return fmt.Errorf("migrations: cannot read status (run `authbff migrate up`): %s", oneLine(err))
+	}
+	if len(pending) > 0 {
+		return fmt.Errorf("migrations: %d pending (%s); run `authbff migrate up`", len(pending), strings.Join(pending, ", "))
+	}
+	fmt.Fprintln(out, "ok   migrations applied")
+	if err := store.VerifySchema(ctx, db); err != nil {
+		return fmt.Errorf("schema: %s", oneLine(err))
+	}
+	fmt.Fprintln(out, "ok   schema complete")
+	return nil
+}
+
+// dbCmd is `authbff db validate|reset` (db:validate, db:reset).
+func dbCmd(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return exitCode{2, errors.New("db: want validate or reset")}
+	}
+	switch args[0] {
+	case "validate":
+		return validateCmd(ctx, cfg, out)
+	case "reset":
+		if cfg.Production {
+			return errors.New("db reset is refused in production mode (AUTH_ENV/NODE_ENV=production)")
+		}
+		if len(args) < 2 || args[1] != "--yes" {
+			return exitCode{2, errors.New("db reset deletes every session and user: run `authbff db reset --yes` to confirm")}
+		}
+		db, m, err := openMigrator(cfg)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if _, err := m.Down(ctx, true); err != nil {
+			return fmt.Errorf("db reset: %w", err)
+		}
+		if _, err := m.Up(ctx); err != nil {
+			return fmt.Errorf("db reset: %w", err)
+		}
+		fmt.Fprintln(out, "database reset: all tables dropped and re-created")
+		return nil
+	}
+	return exitCode{2, fmt.Errorf("db: unknown subcommand %q (want validate or reset)", args[0])}
+}
+
+func mode(cfg Config) string {
+	if cfg.Production {
+		return "production"
+	}
+	return "development"
+}
+
+// oneLine flattens an error for a single terminal line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
