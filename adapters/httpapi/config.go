@@ -20,6 +20,12 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Debug turns on gin's debug mode (route table on start).
 	Debug bool
+	// Secrets are the AUTH_SECRET values; the first signs CSRF cookies, all
+	// verify them.
+	Secrets [][]byte
+	// PostLogoutRedirectURL, when set, is the post_logout_redirect_uri sent
+	// to the IdP on sign-out instead of the client's callbackUrl.
+	PostLogoutRedirectURL string
 }
 
 // BasePath returns the Auth.js base path, e.g. "/api/auth".

@@ -24,7 +24,6 @@ type apiErrorBody struct {
 // It is the only place where errors meet HTTP. 5xx messages are generic: the
 // real error goes to the log, never to the client.
 //
-//nolint:unused // the session routes (next) are its callers.
 func statusOf(err error) (int, string, string) {
 	var ve *domain.ValidationError
 	switch {
@@ -51,7 +50,6 @@ func statusOf(err error) (int, string, string) {
 // respondError writes err in the API error shape and records it for the
 // access log.
 //
-//nolint:unused // the session routes (next) are its callers.
 func respondError(c *gin.Context, err error) {
 	status, code, msg := statusOf(err)
 	_ = c.Error(err)

@@ -9,9 +9,15 @@ import (
 	"github.com/authbff/authbff/application"
 )
 
-// Handlers are the use cases the routes call.
+// Handlers are the use cases the routes call, and the provider they serve.
 type Handlers struct {
-	Readiness *application.CheckReadinessHandler
+	Provider           ProviderInfo
+	Readiness          *application.CheckReadinessHandler
+	StartSignIn        *application.StartSignInHandler
+	CompleteSignIn     *application.CompleteSignInHandler
+	GetSession         *application.GetSessionHandler
+	SignOut            *application.SignOutHandler
+	SwitchOrganization *application.SwitchOrganizationHandler
 }
 
 // NewRouter builds the gin engine with every route. It is the single place
@@ -38,6 +44,14 @@ func NewRouter(cfg Config, h Handlers, log *slog.Logger) (*gin.Engine, error) {
 	r.GET("/healthz", health.healthz)
 	r.GET("/readyz", health.readyz)
 
-	r.NoRoute(func(c *gin.Context) { respondCode(c, http.StatusNotFound, "not_found", "no such route") })
+	auth := newAuthAPI(cfg, h, log)
+	auth.register(r.Group(cfg.BasePath()))
+
+	r.NoRoute(func(c *gin.Context) {
+		if auth.notFound(c) {
+			return
+		}
+		respondCode(c, http.StatusNotFound, "not_found", "no such route")
+	})
 	return r, nil
 }

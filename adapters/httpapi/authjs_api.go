@@ -1,0 +1,102 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+var zeroTime time.Time
+
+// ProviderInfo describes the configured identity provider for GET /providers.
+type ProviderInfo struct {
+	ID   string
+	Name string
+}
+
+// authAPI serves the Auth.js-compatible routes under the base path.
+type authAPI struct {
+	origin   string
+	basePath string
+	cookies  cookieNames
+	csrf     csrf
+	provider ProviderInfo
+	h        Handlers
+	log      *slog.Logger
+	// postLogoutRedirect overrides the post-logout redirect sent to the IdP
+	// (default: the validated callbackUrl).
+	postLogoutRedirect string
+}
+
+func newAuthAPI(cfg Config, h Handlers, log *slog.Logger) *authAPI {
+	return &authAPI{
+		origin: cfg.Origin(), basePath: cfg.BasePath(), cookies: newCookieNames(cfg.Secure()),
+		csrf: csrf{secrets: cfg.Secrets}, provider: h.Provider, h: h, log: log,
+		postLogoutRedirect: cfg.PostLogoutRedirectURL,
+	}
+}
+
+// authActions are the Auth.js actions (contract C0); only signin, callback
+// and webauthn-options take a provider segment.
+var authActions = map[string]bool{
+	"providers": true, "session": true, "csrf": true, "signin": true, "signout": true,
+	"callback": true, "verify-request": true, "error": true, "webauthn-options": true,
+}
+
+// register mounts the routes.
+func (a *authAPI) register(g *gin.RouterGroup) {
+	g.GET("/session", a.getSession)
+	g.POST("/session", a.updateSession)
+	g.GET("/csrf", a.getCSRF)
+	g.GET("/providers", a.getProviders)
+	g.GET("/signin", a.signinPage)
+	g.GET("/signin/:provider", a.configurationError) // unsupported in Auth.js v5
+	g.POST("/signin/:provider", a.signin)
+	g.GET("/callback/:provider", a.callback)
+	g.POST("/callback/:provider", a.callback)
+	g.GET("/signout", a.signoutPage)
+	g.POST("/signout", a.signout)
+	g.GET("/error", a.errorPage)
+}
+
+// notFound answers unmatched paths under the base path as Auth.js does:
+// 400 "Bad request." for unknown actions, methods or shapes; a
+// Configuration error for a known action with the wrong method.
+func (a *authAPI) notFound(c *gin.Context) bool {
+	path := c.Request.URL.Path
+	if !strings.HasPrefix(path, a.basePath+"/") && path != a.basePath {
+		return false
+	}
+	rest := strings.Trim(strings.TrimPrefix(path, a.basePath), "/")
+	parts := strings.Split(rest, "/")
+	m := c.Request.Method
+	known := rest != "" && authActions[parts[0]] && (len(parts) == 1 ||
+		len(parts) == 2 && (parts[0] == "signin" || parts[0] == "callback" || parts[0] == "webauthn-options"))
+	if (m == http.MethodGet || m == http.MethodPost) && known {
+		a.configurationError(c)
+		return true
+	}
+	writeJSON(c, http.StatusBadRequest, "Bad request.", false)
+	return true
+}
+
+func (a *authAPI) configurationError(c *gin.Context) {
+	a.newAuthRequest(c).fail("Configuration")
+}
+
+// callbackRedirectURI is authbff's OAuth redirect URI for a provider.
+func (a *authAPI) callbackRedirectURI(provider string) string {
+	return a.origin + a.basePath + "/callback/" + provider
+}
+
+// clientIP is the request's client address (proxies are trusted only when
+// configured).
+func clientIP(c *gin.Context) string { return c.ClientIP() }
+
+// handlersReady guards routes whose use cases are optional in tests.
+func (a *authAPI) signInConfigured() bool {
+	return a.h.StartSignIn != nil && a.h.CompleteSignIn != nil
+}

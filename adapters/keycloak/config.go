@@ -1,0 +1,35 @@
+package keycloak
+
+import "time"
+
+// Config configures the provider (AUTH_KEYCLOAK_ID, AUTH_KEYCLOAK_SECRET,
+// AUTH_KEYCLOAK_ISSUER).
+type Config struct {
+	// ProviderID is the id in Auth.js routes; "keycloak".
+	ProviderID string
+	// DisplayName is shown by GET /providers; "Keycloak".
+	DisplayName  string
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	// Scopes requested at sign-in; "openid profile email" when empty.
+	Scopes []string
+	// Timeout bounds every call to the IdP (discovery, token, JWKS).
+	Timeout time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.ProviderID == "" {
+		c.ProviderID = "keycloak"
+	}
+	if c.DisplayName == "" {
+		c.DisplayName = "Keycloak"
+	}
+	if len(c.Scopes) == 0 {
+		c.Scopes = []string{"openid", "profile", "email"}
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 10 * time.Second
+	}
+	return c
+}

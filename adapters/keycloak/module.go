@@ -1,0 +1,17 @@
+package keycloak
+
+import (
+	"go.uber.org/fx"
+
+	"github.com/authbff/authbff/ports"
+)
+
+// Module provides the identity provider (discovery runs in the constructor,
+// so a wrong issuer fails start-up).
+var Module = fx.Module("keycloak",
+	fx.Provide(
+		New,
+		NewHealth,
+		func(p *Provider) ports.IdentityProvider { return p },
+	),
+)
