@@ -222,3 +222,5 @@ func TestPendingSignInsAreCapped(t *testing.T) {
 	_, err := w.start.Handle(context.Background(), application.StartSignIn{Provider: "keycloak", BrowserBinding: binding})
 	require.ErrorIs(t, err, application.ErrTooManyPendingSignIns)
 }
+
+func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -29,6 +29,7 @@ type authAPI struct {
 	// postLogoutRedirect overrides the post-logout redirect sent to the IdP
 	// (default: the validated callbackUrl).
 	postLogoutRedirect string
+	tokenLimiter       *windowLimiter
 }
 
 func newAuthAPI(cfg Config, h Handlers, log *slog.Logger) *authAPI {
@@ -36,6 +37,7 @@ func newAuthAPI(cfg Config, h Handlers, log *slog.Logger) *authAPI {
 		origin: cfg.Origin(), basePath: cfg.BasePath(), cookies: newCookieNames(cfg.Secure()),
 		csrf: csrf{secrets: cfg.Secrets}, provider: h.Provider, h: h, log: log,
 		postLogoutRedirect: cfg.PostLogoutRedirectURL,
+		tokenLimiter:       newWindowLimiter(tokenRate(cfg.TokenRateLimit)),
 	}
 }
 
@@ -99,4 +101,11 @@ func clientIP(c *gin.Context) string { return c.ClientIP() }
 // handlersReady guards routes whose use cases are optional in tests.
 func (a *authAPI) signInConfigured() bool {
 	return a.h.StartSignIn != nil && a.h.CompleteSignIn != nil
+}
+
+func tokenRate(n int) int {
+	if n <= 0 {
+		return 10
+	}
+	return n
 }

@@ -26,6 +26,11 @@ type Config struct {
 	// PostLogoutRedirectURL, when set, is the post_logout_redirect_uri sent
 	// to the IdP on sign-out instead of the client's callbackUrl.
 	PostLogoutRedirectURL string
+	// DisableTokenEndpoint turns GET /api/auth/token off.
+	DisableTokenEndpoint bool
+	// TokenRateLimit is the most /token calls per session per second and
+	// process (0: default 10).
+	TokenRateLimit int
 }
 
 // BasePath returns the Auth.js base path, e.g. "/api/auth".

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/authbff/authbff/application"
 	"github.com/authbff/authbff/domain"
 )
 
@@ -23,7 +24,6 @@ type apiErrorBody struct {
 // statusOf maps an error to its HTTP status, stable code and client message.
 // It is the only place where errors meet HTTP. 5xx messages are generic: the
 // real error goes to the log, never to the client.
-//
 func statusOf(err error) (int, string, string) {
 	var ve *domain.ValidationError
 	switch {
@@ -41,15 +41,25 @@ func statusOf(err error) (int, string, string) {
 		return http.StatusNotFound, "user_not_found", "no such user"
 	case errors.Is(err, domain.ErrConflict):
 		return http.StatusConflict, "conflict", "the request conflicts with existing data"
+	case errors.Is(err, errCSRF):
+		return http.StatusForbidden, "csrf_required", "send the header X-CSRF: 1 with this request"
+	case errors.Is(err, errRateLimited):
+		return http.StatusTooManyRequests, "rate_limited", "too many requests for this session"
+	case isSessionEnded(err):
+		return http.StatusUnauthorized, "session_ended", "the identity provider ended this session; sign in again"
 	case errors.Is(err, domain.ErrUnavailable):
 		return http.StatusServiceUnavailable, "unavailable", "a dependency is unavailable; retry later"
 	}
 	return http.StatusInternalServerError, "internal", "internal error"
 }
 
+// isSessionEnded reports a refresh the IdP refused for good.
+func isSessionEnded(err error) bool {
+	return errors.Is(err, application.ErrRefreshRejected)
+}
+
 // respondError writes err in the API error shape and records it for the
 // access log.
-//
 func respondError(c *gin.Context, err error) {
 	status, code, msg := statusOf(err)
 	_ = c.Error(err)

@@ -18,7 +18,15 @@ type Handlers struct {
 	GetSession         *application.GetSessionHandler
 	SignOut            *application.SignOutHandler
 	SwitchOrganization *application.SwitchOrganizationHandler
+	GetAccessToken     *application.GetAccessTokenHandler
+	AuthorizeUpstream  *application.AuthorizeUpstreamHandler
+	// Proxy is the reverse proxy to the backend API, or nil when none is
+	// configured.
+	Proxy http.Handler
 }
+
+// ProxyPrefix is where the backend API is mounted.
+const ProxyPrefix = "/api/proxy"
 
 // NewRouter builds the gin engine with every route. It is the single place
 // that lists the HTTP surface.
@@ -45,7 +53,15 @@ func NewRouter(cfg Config, h Handlers, log *slog.Logger) (*gin.Engine, error) {
 	r.GET("/readyz", health.readyz)
 
 	auth := newAuthAPI(cfg, h, log)
-	auth.register(r.Group(cfg.BasePath()))
+	base := r.Group(cfg.BasePath())
+	auth.register(base)
+	if !cfg.DisableTokenEndpoint {
+		base.GET("/token", auth.getToken)
+	}
+	base.POST("/organization", auth.switchOrganization)
+
+	px := proxyRoute{a: auth, handler: h.Proxy, prefix: ProxyPrefix}
+	r.Any(ProxyPrefix+"/*path", px.serve)
 
 	r.NoRoute(func(c *gin.Context) {
 		if auth.notFound(c) {

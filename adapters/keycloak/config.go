@@ -12,7 +12,10 @@ type Config struct {
 	Issuer       string
 	ClientID     string
 	ClientSecret string
-	// Scopes requested at sign-in; "openid profile email" when empty.
+	// Scopes requested at sign-in; "openid profile email organization:*" when
+	// empty: Keycloak puts the organization claim only in tokens whose scope
+	// asks for it, and organization:* selects all of the user's organizations
+	// without an organization picker at login.
 	Scopes []string
 	// Timeout bounds every call to the IdP (discovery, token, JWKS).
 	Timeout time.Duration
@@ -26,7 +29,7 @@ func (c Config) withDefaults() Config {
 		c.DisplayName = "Keycloak"
 	}
 	if len(c.Scopes) == 0 {
-		c.Scopes = []string{"openid", "profile", "email"}
+		c.Scopes = []string{"openid", "profile", "email", "organization:*"}
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 10 * time.Second

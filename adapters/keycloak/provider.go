@@ -151,10 +151,17 @@ func (p *Provider) Exchange(ctx context.Context, code, pkceVerifier, redirectURI
 // Refresh implements ports.IdentityProvider. Exactly one request is made: a
 // refresh token may have been rotated by a request that failed midway, so a
 // blind retry could present a dead token and end the session.
-func (p *Provider) Refresh(ctx context.Context, refreshToken, subject string) (ports.Identity, ports.TokenSet, error) {
+func (p *Provider) Refresh(ctx context.Context, refreshToken, previousIDToken string) (ports.Identity, ports.TokenSet, error) {
 	if refreshToken == "" {
 		return ports.Identity{}, ports.TokenSet{}, fmt.Errorf("%w: no refresh token", ports.ErrRefreshRejected)
 	}
+	// The previous ID token was verified at sign-in and stored sealed, so
+	// its subject is trusted here.
+	prev, err := unverifiedClaims(previousIDToken)
+	if err != nil || prev.Subject == "" {
+		return ports.Identity{}, ports.TokenSet{}, fmt.Errorf("%w: the session has no usable ID token", ports.ErrRefreshRejected)
+	}
+	subject := prev.Subject
 	ctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, p.client), p.cfg.Timeout)
 	defer cancel()
 	src := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)})

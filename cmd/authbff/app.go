@@ -3,12 +3,16 @@ package main
 import (
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
+	"github.com/authbff/authbff/adapters/crypto"
 	"github.com/authbff/authbff/adapters/httpapi"
+	"github.com/authbff/authbff/adapters/keycloak"
+	"github.com/authbff/authbff/adapters/proxy"
 	"github.com/authbff/authbff/adapters/store"
 	"github.com/authbff/authbff/application"
 	"github.com/authbff/authbff/ports"
@@ -27,7 +31,12 @@ func appOptions(cfg Config, logOut io.Writer) fx.Option {
 		fx.Supply(log, cfg.Store, cfg.HTTP, cfg.Policy),
 		fx.Supply(application.Clock(application.SystemClock)),
 
+		fx.Supply(crypto.Secrets(cfg.Secrets)),
+		identityProviderConfig(cfg),
+
 		store.Module,
+		crypto.Module,
+		keycloak.Module,
 		httpapi.Module,
 
 		fx.Provide(
@@ -37,14 +46,72 @@ func appOptions(cfg Config, logOut io.Writer) fx.Option {
 			},
 			application.NewCleanupSessionsHandler,
 			application.NewSessionStatsHandler,
-			func(ready *application.CheckReadinessHandler) httpapi.Handlers {
-				return httpapi.Handlers{Readiness: ready}
+			application.NewStartSignInHandler,
+			application.NewCompleteSignInHandler,
+			application.NewGetSessionHandler,
+			application.NewSignOutHandler,
+			application.NewSwitchOrganizationHandler,
+			application.NewGetAccessTokenHandler,
+			func(t *application.GetAccessTokenHandler) *application.AuthorizeUpstreamHandler {
+				return application.NewAuthorizeUpstreamHandler(t, cfg.ProxyRules)
 			},
+			func(log *slog.Logger) (http.Handler, error) { return newProxy(cfg, log) },
+			newHTTPHandlers,
 		),
 	)
 }
 
+// identityProviderConfig supplies the Keycloak configuration, or starts the
+// embedded development IdP and points the Keycloak adapter at it.
+func identityProviderConfig(cfg Config) fx.Option {
+	if cfg.Keycloak != nil {
+		return fx.Supply(*cfg.Keycloak)
+	}
+	return fx.Provide(func(lc fx.Lifecycle, log *slog.Logger) (keycloak.Config, error) {
+		return startDevIdP(lc, cfg, log)
+	})
+}
+
 // readinessChecks lists what /readyz checks.
-func readinessChecks(db *store.Health) []ports.HealthCheck {
-	return []ports.HealthCheck{db}
+func readinessChecks(db *store.Health, idp *keycloak.Health) []ports.HealthCheck {
+	return []ports.HealthCheck{db, idp}
+}
+
+// httpHandlersIn are the use cases the router needs.
+type httpHandlersIn struct {
+	fx.In
+	IdP                ports.IdentityProvider
+	Readiness          *application.CheckReadinessHandler
+	StartSignIn        *application.StartSignInHandler
+	CompleteSignIn     *application.CompleteSignInHandler
+	GetSession         *application.GetSessionHandler
+	SignOut            *application.SignOutHandler
+	SwitchOrganization *application.SwitchOrganizationHandler
+	GetAccessToken     *application.GetAccessTokenHandler
+	AuthorizeUpstream  *application.AuthorizeUpstreamHandler
+	Proxy              http.Handler
+}
+
+func newHTTPHandlers(in httpHandlersIn) httpapi.Handlers {
+	return httpapi.Handlers{
+		Provider:           httpapi.ProviderInfo{ID: in.IdP.ID(), Name: in.IdP.Name()},
+		Readiness:          in.Readiness,
+		StartSignIn:        in.StartSignIn,
+		CompleteSignIn:     in.CompleteSignIn,
+		GetSession:         in.GetSession,
+		SignOut:            in.SignOut,
+		SwitchOrganization: in.SwitchOrganization,
+		GetAccessToken:     in.GetAccessToken,
+		AuthorizeUpstream:  in.AuthorizeUpstream,
+		Proxy:              in.Proxy,
+	}
+}
+
+// newProxy builds the reverse proxy, or returns nil when no backend API is
+// configured (the route then answers 404 proxy_disabled).
+func newProxy(cfg Config, log *slog.Logger) (http.Handler, error) {
+	if cfg.Upstream == nil {
+		return nil, nil
+	}
+	return proxy.New(proxy.Config{Upstream: cfg.Upstream, StripPrefix: httpapi.ProxyPrefix}, log)
 }

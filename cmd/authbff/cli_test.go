@@ -80,6 +80,7 @@ func TestCLIDBResetRefusedInProduction(t *testing.T) {
 	_, err := cli(t, map[string]string{
 		"AUTH_ENV": "production", "AUTH_URL": "https://app.example.com/api/auth",
 		"DATABASE_URL": "postgres://u@127.0.0.1:1/x", "AUTH_SECRET": strings.Repeat("k", 40),
+		"AUTH_KEYCLOAK_ISSUER": "https://kc.example.com/realms/crm", "AUTH_KEYCLOAK_ID": "web_app", "AUTH_KEYCLOAK_SECRET": "x",
 	}, "db", "reset", "--yes")
 	require.ErrorContains(t, err, "refused in production")
 }

@@ -16,7 +16,9 @@ import (
 	"github.com/joho/godotenv"
 
 	"github.com/authbff/authbff/adapters/httpapi"
+	"github.com/authbff/authbff/adapters/keycloak"
 	"github.com/authbff/authbff/adapters/store"
+	"github.com/authbff/authbff/application"
 	"github.com/authbff/authbff/domain"
 )
 
@@ -34,6 +36,13 @@ type Config struct {
 	Policy           domain.SessionPolicy
 	MigrateOnStart   bool
 	CleanupBatchSize int
+	// Upstream is the backend API the proxy forwards to; nil disables it.
+	Upstream *url.URL
+	// ProxyRules are per-path role requirements for proxied calls.
+	ProxyRules []application.PathRule
+	// Keycloak is the configured IdP; nil means the embedded development
+	// provider (refused in production).
+	Keycloak *keycloak.Config
 }
 
 // env is the lookup function; tests replace it.
@@ -226,6 +235,69 @@ func LoadConfig(lookup env) (Config, error) {
 		cfg.CleanupBatchSize = n
 	}
 
+	// Identity provider.
+	issuer, issuerVar := get("AUTH_KEYCLOAK_ISSUER", "KEYCLOAK_ISSUER")
+	clientID, idVar := get("AUTH_KEYCLOAK_ID", "KEYCLOAK_CLIENT_ID")
+	clientSecret, _ := get("AUTH_KEYCLOAK_SECRET", "KEYCLOAK_CLIENT_SECRET")
+	switch {
+	case issuer == "" && cfg.Production:
+		errs.add("AUTH_KEYCLOAK_ISSUER", "required in production (the embedded development IdP is refused)")
+	case issuer == "":
+		if clientID != "" {
+			errs.add("AUTH_KEYCLOAK_ISSUER", "required when %s is set", idVar)
+		}
+	default:
+		if u, err := url.Parse(issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs.add(issuerVar, "must be an absolute http(s) URL such as https://keycloak.example.com/realms/crm, got %q", issuer)
+		} else if cfg.Production && u.Scheme != "https" {
+			errs.add(issuerVar, "must be https in production")
+		}
+		if clientID == "" {
+			errs.add("AUTH_KEYCLOAK_ID", "required when AUTH_KEYCLOAK_ISSUER is set")
+		}
+		if clientSecret == "" && cfg.Production {
+			errs.add("AUTH_KEYCLOAK_SECRET", "required in production (a confidential client)")
+		}
+		cfg.Keycloak = &keycloak.Config{Issuer: strings.TrimSuffix(issuer, "/"), ClientID: clientID, ClientSecret: clientSecret}
+	}
+	if v, name := get("AUTH_POST_LOGOUT_REDIRECT_URL"); v != "" {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs.add(name, "must be an absolute http(s) URL, got %q", v)
+		}
+		cfg.HTTP.PostLogoutRedirectURL = v
+	}
+
+	// Backend API and proxy.
+	if v, name := get("BACKEND_API_URL", "NEXT_PUBLIC_SPRING_API_URL", "SPRING_API_URL"); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			errs.add(name, "must be an absolute http(s) URL without a query, got %q", v)
+		} else {
+			cfg.Upstream = u
+		}
+	}
+	if v, name := get("AUTH_PROXY_RULES"); v != "" {
+		rules, err := parseProxyRules(v)
+		if err != nil {
+			errs.add(name, "%v", err)
+		}
+		cfg.ProxyRules = rules
+	}
+	if v, name := get("AUTH_TOKEN_ENDPOINT"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs.add(name, "must be true or false, got %q", v)
+		}
+		cfg.HTTP.DisableTokenEndpoint = !b
+	}
+	if v, name := get("AUTH_TOKEN_RATE_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			errs.add(name, "must be requests per second from 1 to 10000, got %q", v)
+		}
+		cfg.HTTP.TokenRateLimit = n
+	}
+
 	// Secrets last: a development secret is only generated when the rest is valid.
 	if len(errs.problems) > 0 {
 		return cfg, errs
@@ -236,6 +308,7 @@ func LoadConfig(lookup env) (Config, error) {
 		return cfg, errs
 	}
 	cfg.Secrets, cfg.GeneratedSecret = secrets, generated
+	cfg.HTTP.Secrets = secrets
 	return cfg, nil
 }
 
@@ -308,4 +381,30 @@ func loadSecrets(get func(...string) (string, string), production bool, dataDir 
 		return nil, false, fmt.Errorf("cannot store the development secret: %w", err)
 	}
 	return [][]byte{[]byte(secret)}, true, nil
+}
+
+// parseProxyRules reads "PREFIX=ROLE|ROLE;PREFIX=ROLE", e.g.
+// "/admin=admin;/reports=admin|reports-viewer": calls under a prefix need one
+// of its roles.
+func parseProxyRules(v string) ([]application.PathRule, error) {
+	var rules []application.PathRule
+	for _, part := range strings.Split(v, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		prefix, roles, ok := strings.Cut(part, "=")
+		prefix = strings.TrimSpace(prefix)
+		if !ok || !strings.HasPrefix(prefix, "/") || strings.TrimSpace(roles) == "" {
+			return nil, fmt.Errorf("rule %q must look like /path=role|role", part)
+		}
+		var names []string
+		for _, r := range strings.Split(roles, "|") {
+			if r = strings.TrimSpace(r); r != "" {
+				names = append(names, r)
+			}
+		}
+		rules = append(rules, application.PathRule{Prefix: prefix, Roles: names})
+	}
+	return rules, nil
 }

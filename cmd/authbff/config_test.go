@@ -49,11 +49,19 @@ func TestLoadConfigNamesTheBadVariable(t *testing.T) {
 		{"production needs a database", map[string]string{"AUTH_ENV": "production", "AUTH_URL": "https://app.example.com/api/auth", "AUTH_SECRET": strings.Repeat("s", 40)}, "DATABASE_URL"},
 		{"production needs https", map[string]string{"NODE_ENV": "production", "AUTH_URL": "http://app.example.com/api/auth", "DATABASE_URL": "postgres://u@h/db", "AUTH_SECRET": strings.Repeat("s", 40)}, "AUTH_URL"},
 		{"production needs a strong secret", map[string]string{"AUTH_ENV": "production", "AUTH_URL": "https://app.example.com/api/auth", "DATABASE_URL": "postgres://u@h/db", "AUTH_SECRET": "short"}, "AUTH_SECRET"},
+		{"production needs Keycloak", map[string]string{"AUTH_ENV": "production", "AUTH_URL": "https://app.example.com/api/auth", "DATABASE_URL": "postgres://u@h/db", "AUTH_SECRET": strings.Repeat("s", 40)}, "AUTH_KEYCLOAK_ISSUER"},
+		{"issuer needs a client id", map[string]string{"AUTH_KEYCLOAK_ISSUER": "http://127.0.0.1:8080/realms/crm"}, "AUTH_KEYCLOAK_ID"},
+		{"issuer is a URL", map[string]string{"AUTH_KEYCLOAK_ISSUER": "keycloak", "AUTH_KEYCLOAK_ID": "x"}, "AUTH_KEYCLOAK_ISSUER"},
+		{"backend API URL", map[string]string{"NEXT_PUBLIC_SPRING_API_URL": "not a url"}, "NEXT_PUBLIC_SPRING_API_URL"},
+		{"proxy rules", map[string]string{"AUTH_PROXY_RULES": "admin-without-slash"}, "AUTH_PROXY_RULES"},
 		{"production needs a secret", map[string]string{"AUTH_ENV": "production", "AUTH_URL": "https://app.example.com/api/auth", "DATABASE_URL": "postgres://u@h/db"}, "AUTH_SECRET"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.env["AUTH_DATA_DIR"] = t.TempDir()
+			if tc.want == "AUTH_SECRET" {
+				tc.env["AUTH_KEYCLOAK_ISSUER"], tc.env["AUTH_KEYCLOAK_ID"], tc.env["AUTH_KEYCLOAK_SECRET"] = "https://kc.example.com/realms/crm", "web_app", "x"
+			}
 			_, err := LoadConfig(envOf(tc.env))
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tc.want+":")
@@ -82,6 +90,9 @@ func TestLoadConfigProduction(t *testing.T) {
 		"DATABASE_URL":         "postgres://u@h/db",
 		"AUTH_SECRET":          strings.Repeat("a", 32) + "," + strings.Repeat("b", 32),
 		"AUTH_SESSION_MAX_AGE": "28800",
+		"AUTH_KEYCLOAK_ISSUER": "https://kc.example.com/realms/crm",
+		"AUTH_KEYCLOAK_ID":     "web_app",
+		"AUTH_KEYCLOAK_SECRET": "s3cret",
 	}))
 	require.NoError(t, err)
 	require.True(t, cfg.Production)

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/authbff/authbff/test/authjsclient"
+)
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServe runs `authbff serve` in-process with vars and waits until
+// /healthz answers. The server stops when the test ends.
+func startServe(t *testing.T, vars map[string]string) (string, *syncBuffer) {
+	t.Helper()
+	addr := freeAddr(t)
+	vars["LISTEN_ADDR"] = addr
+	if _, ok := vars["AUTH_DATA_DIR"]; !ok {
+		vars["AUTH_DATA_DIR"] = t.TempDir()
+	}
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, logs, logs, envOf(vars)) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop within 20s")
+		}
+	})
+	base := "http://" + addr
+	for i := 0; i < 200; i++ {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			return base, logs
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited: %v\n%s", err, logs.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("serve did not answer /healthz\n%s", logs.String())
+	return "", nil
+}
+
+// TestServeWithNothingConfigured is `make run` on a fresh machine: SQLite and
+// the embedded development IdP. A demo user signs in through the real
+// Auth.js routes and GET /api/auth/session shows roles and organizations.
+func TestServeWithNothingConfigured(t *testing.T) {
+	base, logs := startServe(t, map[string]string{})
+
+	r, err := http.Get(base + "/readyz")
+	require.NoError(t, err)
+	r.Body.Close()
+	require.Equal(t, http.StatusOK, r.StatusCode)
+
+	browser := authjsclient.New(base)
+	providers, err := browser.Providers()
+	require.NoError(t, err)
+	require.Equal(t, "oidc", providers["keycloak"]["type"])
+
+	landed, err := browser.SignInDevIdP("bob", base+"/dashboard")
+	require.NoError(t, err, logs.String())
+	require.Equal(t, base+"/dashboard", landed)
+
+	s, _, err := browser.Session()
+	require.NoError(t, err)
+	require.NotNil(t, s, "signed in")
+	user := s["user"].(map[string]any)
+	require.Equal(t, "Bob User", user["name"])
+	require.Equal(t, "bob@example.com", user["email"])
+	require.Contains(t, user["roles"], "user")
+	orgs := s["organizations"].([]any)
+	require.Len(t, orgs, 2)
+	active := s["activeOrganization"].(map[string]any)
+	require.Equal(t, "acme", active["alias"])
+	require.Equal(t, "tenant-acme", active["tenantId"])
+
+	// alice is an admin with a client role.
+	alice := authjsclient.New(base)
+	_, err = alice.SignInDevIdP("alice", base+"/")
+	require.NoError(t, err)
+	as, _, err := alice.Session()
+	require.NoError(t, err)
+	require.Subset(t, as["user"].(map[string]any)["roles"], []any{"admin", "user", "reports-viewer"})
+
+	// Sign-out answers the IdP's end-session URL and ends the session.
+	url, resp, err := browser.SignOut(base + "/")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.Status)
+	require.Contains(t, url, "id_token_hint=")
+	s, _, err = browser.Session()
+	require.NoError(t, err)
+	require.Nil(t, s)
+
+	require.NotContains(t, logs.String(), "id_token_hint", "tokens never reach the logs")
+}
