@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -64,10 +63,10 @@ func ParseDatabaseURL(raw, dataDir string) (Config, error) {
 	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
 		return cfg, fmt.Errorf("unsupported scheme %q (want postgres://, sqlite: or file:)", u.Scheme)
 	}
-	if u.Host == "" {
+	q := u.Query()
+	if u.Host == "" && q.Get("host") == "" { // libpq form for a Unix socket: postgres:///db?host=/run/postgresql
 		return cfg, fmt.Errorf("postgres URL has no host")
 	}
-	q := u.Query()
 	cfg.Dialect, cfg.MaxOpenConns = Postgres, 10
 	if v := q.Get("connection_limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -96,12 +95,10 @@ func ParseDatabaseURL(raw, dataDir string) (Config, error) {
 	return cfg, nil
 }
 
-// redactParseError keeps url.Parse's reason but drops the URL, which may hold
-// a password.
-func redactParseError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err.Error()
-	}
-	return "invalid URL"
+// redactParseError drops url.Parse's reason as well as the URL: the reason can
+// quote part of the authority, and with it the password. An unescaped '#',
+// '?' or '/' in a password ends the authority early, and url.Parse then
+// reports `invalid port ":<password>" after host`.
+func redactParseError(error) string {
+	return "malformed URL (percent-encode special characters in the user name and password)"
 }

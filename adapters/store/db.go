@@ -32,6 +32,10 @@ func Open(cfg Config) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("parse postgres URL: %s", redactConnError(err))
 		}
+		// bun writes arguments into the SQL text, so every statement is new
+		// to the server. pgx's default (prepare, then execute) would cost two
+		// round trips per query; "exec" sends it in one.
+		pc.DefaultQueryExecMode = pgx.QueryExecModeExec
 		sqldb := stdlib.OpenDB(*pc)
 		db = bun.NewDB(sqldb, pgdialect.New())
 	case SQLite:
@@ -84,6 +88,38 @@ func (db *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 func (db *DB) isPostgres() bool { return db.cfg.Dialect == Postgres }
+
+// cannotBeID reports an id that no row can have because PostgreSQL's uuid
+// columns would reject it with a syntax error (SQLSTATE 22P02). Callers answer
+// "not found" for it, as the ports promise, instead of a database error.
+func (db *DB) cannotBeID(id string) bool { return db.isPostgres() && !pgUUIDSyntax(id) }
+
+// pgUUIDSyntax mirrors PostgreSQL's uuid_in: optional braces around 32 hex
+// digits, with an optional hyphen after any group of four but the last.
+func pgUUIDSyntax(s string) bool {
+	braces := strings.HasPrefix(s, "{")
+	if braces {
+		s = s[1:]
+	}
+	for i := 0; i < 16; i++ {
+		if len(s) < 2 || !isHex(s[0]) || !isHex(s[1]) {
+			return false
+		}
+		s = s[2:]
+		if len(s) > 0 && s[0] == '-' && i%2 == 1 && i < 15 {
+			s = s[1:]
+		}
+	}
+	if braces {
+		if !strings.HasPrefix(s, "}") {
+			return false
+		}
+		s = s[1:]
+	}
+	return s == ""
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
 // redactConnError keeps pgx's reason but never the connection string, which
 // may hold a password.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -83,6 +84,9 @@ var _ ports.SessionStore = (*SessionStore)(nil)
 
 // Create implements ports.SessionStore.
 func (s *SessionStore) Create(ctx context.Context, sess *domain.Session) error {
+	if s.db.cannotBeID(sess.UserID()) {
+		return fmt.Errorf("create session: %w", domain.ErrUserNotFound)
+	}
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
 	_, err := s.db.NewInsert().Model(sessionFromDomain(sess)).Exec(ctx)
@@ -160,6 +164,7 @@ func decodeRoles(js string) ([]domain.Role, error) {
 	for _, r := range raw {
 		roles = append(roles, domain.Role{Name: r[0], Source: r[1]})
 	}
+	sortRoles(roles) // SQLite's json_group_array and collations do not promise byte order
 	return roles, nil
 }
 
@@ -172,6 +177,7 @@ func decodeOrganizations(js string) ([]domain.Organization, error) {
 	for _, o := range raw {
 		orgs = append(orgs, domain.Organization{ID: o[0], Alias: o[1], Name: o[2], TenantID: o[3]})
 	}
+	sort.Slice(orgs, func(i, j int) bool { return orgs[i].Alias < orgs[j].Alias })
 	return orgs, nil
 }
 
@@ -179,6 +185,9 @@ func decodeOrganizations(js string) ([]domain.Organization, error) {
 // SELECT ... FOR UPDATE; on SQLite the IMMEDIATE transaction already holds the
 // database's write lock.
 func (s *SessionStore) Update(ctx context.Context, id string, fn func(*domain.Session) error) error {
+	if s.db.cannotBeID(id) {
+		return domain.ErrSessionNotFound
+	}
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -218,6 +227,9 @@ func (e errFromCallback) Unwrap() error { return e.err }
 
 // Delete implements ports.SessionStore.
 func (s *SessionStore) Delete(ctx context.Context, id string) error {
+	if s.db.cannotBeID(id) {
+		return domain.ErrSessionNotFound
+	}
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
 	res, err := s.db.NewDelete().TableExpr("sessions").Where("id = ?", id).Exec(ctx)
@@ -232,6 +244,9 @@ func (s *SessionStore) Delete(ctx context.Context, id string) error {
 
 // ListByUser implements ports.SessionStore.
 func (s *SessionStore) ListByUser(ctx context.Context, userID string) ([]*domain.Session, error) {
+	if s.db.cannotBeID(userID) {
+		return []*domain.Session{}, nil
+	}
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
 	var rows []sessionRow
@@ -248,6 +263,12 @@ func (s *SessionStore) ListByUser(ctx context.Context, userID string) ([]*domain
 
 // DeleteByUser implements ports.SessionStore.
 func (s *SessionStore) DeleteByUser(ctx context.Context, userID, except string) (int64, error) {
+	if s.db.cannotBeID(userID) {
+		return 0, nil
+	}
+	if s.db.cannotBeID(except) {
+		except = "" // no session has that id, so it protects none
+	}
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
 	q := s.db.NewDelete().TableExpr("sessions").Where("user_id = ?", userID)

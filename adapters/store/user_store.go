@@ -230,6 +230,8 @@ func syncOrganizations(ctx context.Context, tx bun.Tx, userID string, orgs []dom
 	return err
 }
 
+// dedupeRoles also sorts, so concurrent syncs lock role rows in one order
+// and cannot deadlock.
 func dedupeRoles(in []domain.Role) []domain.Role {
 	seen := map[domain.Role]bool{}
 	out := make([]domain.Role, 0, len(in))
@@ -239,9 +241,23 @@ func dedupeRoles(in []domain.Role) []domain.Role {
 			out = append(out, r)
 		}
 	}
+	sortRoles(out)
 	return out
 }
 
+// sortRoles orders roles by source, then name, in byte order whatever the
+// database's collation.
+func sortRoles(roles []domain.Role) {
+	sort.Slice(roles, func(i, j int) bool {
+		if roles[i].Source != roles[j].Source {
+			return roles[i].Source < roles[j].Source
+		}
+		return roles[i].Name < roles[j].Name
+	})
+}
+
+// dedupeOrganizations also sorts, so concurrent syncs lock organization rows
+// in one order and cannot deadlock.
 func dedupeOrganizations(in []domain.Organization) []domain.Organization {
 	seen := map[string]bool{}
 	out := make([]domain.Organization, 0, len(in))
@@ -251,6 +267,7 @@ func dedupeOrganizations(in []domain.Organization) []domain.Organization {
 			out = append(out, o)
 		}
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Alias < out[j].Alias })
 	return out
 }
 
@@ -299,6 +316,7 @@ func (s *UserStore) Roles(ctx context.Context, userID string) ([]domain.Role, er
 	for _, r := range rows {
 		out = append(out, domain.Role{Name: r.Name, Source: r.Source})
 	}
+	sortRoles(out) // ORDER BY follows the database's collation, not byte order
 	return out, nil
 }
 

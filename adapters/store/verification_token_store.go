@@ -26,7 +26,9 @@ type verificationTokenRow struct {
 type VerificationTokenStore struct{ db *DB }
 
 // NewVerificationTokenStore returns a VerificationTokenStore on db.
-func NewVerificationTokenStore(db *DB) *VerificationTokenStore { return &VerificationTokenStore{db: db} }
+func NewVerificationTokenStore(db *DB) *VerificationTokenStore {
+	return &VerificationTokenStore{db: db}
+}
 
 var _ ports.VerificationTokenStore = (*VerificationTokenStore)(nil)
 
