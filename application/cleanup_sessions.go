@@ -26,14 +26,15 @@ type CleanupSessionsHandler struct {
 	sessions ports.SessionMaintenance
 	flows    ports.LoginFlowStore
 	tokens   ports.VerificationTokenStore
+	obs      ports.Observer
 	now      Clock
 	log      *slog.Logger
 }
 
 // NewCleanupSessionsHandler returns a CleanupSessionsHandler.
 func NewCleanupSessionsHandler(sessions ports.SessionMaintenance, flows ports.LoginFlowStore,
-	tokens ports.VerificationTokenStore, now Clock, log *slog.Logger) *CleanupSessionsHandler {
-	return &CleanupSessionsHandler{sessions: sessions, flows: flows, tokens: tokens, now: now, log: log}
+	tokens ports.VerificationTokenStore, obs ports.Observer, now Clock, log *slog.Logger) *CleanupSessionsHandler {
+	return &CleanupSessionsHandler{sessions: sessions, flows: flows, tokens: tokens, obs: obs, now: now, log: log}
 }
 
 // Handle deletes in batches until a batch comes back short. It is safe to run
@@ -56,6 +57,7 @@ func (h *CleanupSessionsHandler) Handle(ctx context.Context, cmd CleanupSessions
 		{"login flows", &res.LoginFlows, func(ctx context.Context) (int64, error) { return h.flows.DeleteExpired(ctx, now, batch) }},
 		{"verification tokens", &res.VerificationTokens, func(ctx context.Context) (int64, error) { return h.tokens.DeleteExpired(ctx, now, batch) }},
 	}
+	defer func() { h.obs.SessionsExpired(res.Sessions) }()
 	for _, s := range steps {
 		for {
 			n, err := s.del(ctx)

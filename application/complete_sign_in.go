@@ -40,23 +40,49 @@ type CompleteSignInHandler struct {
 	sessions ports.SessionStore
 	cipher   ports.TokenCipher
 	policy   domain.SessionPolicy
+	obs      ports.Observer
 	now      Clock
 	log      *slog.Logger
 }
 
 // NewCompleteSignInHandler returns a CompleteSignInHandler.
 func NewCompleteSignInHandler(idp ports.IdentityProvider, flows ports.LoginFlowStore, users ports.UserStore,
-	sessions ports.SessionStore, cipher ports.TokenCipher, policy domain.SessionPolicy, now Clock, log *slog.Logger) *CompleteSignInHandler {
+	sessions ports.SessionStore, cipher ports.TokenCipher, policy domain.SessionPolicy, obs ports.Observer, now Clock, log *slog.Logger) *CompleteSignInHandler {
 	return &CompleteSignInHandler{idp: idp, flows: flows, users: users, sessions: sessions, cipher: cipher,
-		policy: policy, now: now, log: log}
+		policy: policy, obs: obs, now: now, log: log}
 }
 
-// Handle consumes the login flow (once, and only from the browser that
+// Handle is documented on handle; it also counts the outcome.
+func (h *CompleteSignInHandler) Handle(ctx context.Context, cmd CompleteSignIn) (CompleteSignInResult, error) {
+	res, err := h.handle(ctx, cmd)
+	h.obs.SignIn(signInResult(err))
+	return res, err
+}
+
+func signInResult(err error) string {
+	switch {
+	case err == nil:
+		return "success"
+	case errors.Is(err, domain.ErrUnavailable):
+		return "unavailable"
+	case errors.Is(err, ErrSignInCheckFailed), errors.Is(err, ErrUnknownProvider):
+		return "invalid_check"
+	case errors.Is(err, ErrProviderError):
+		return "provider_error"
+	case errors.Is(err, ErrIssuerMismatch), errors.Is(err, ErrAuthorizationFailed):
+		return "rejected"
+	case errors.Is(err, domain.ErrConflict):
+		return "account_conflict"
+	}
+	return "error"
+}
+
+// handle consumes the login flow (once, and only from the browser that
 // started it), checks the issuer, redeems the code with the PKCE verifier,
 // verifies the ID token and its nonce, syncs the user with roles and
 // memberships in one transaction, and creates a new session holding the
 // sealed token set. Every sign-in gets a new session token (no fixation).
-func (h *CompleteSignInHandler) Handle(ctx context.Context, cmd CompleteSignIn) (CompleteSignInResult, error) {
+func (h *CompleteSignInHandler) handle(ctx context.Context, cmd CompleteSignIn) (CompleteSignInResult, error) {
 	if cmd.Provider != h.idp.ID() {
 		return CompleteSignInResult{}, ErrUnknownProvider
 	}

@@ -43,6 +43,7 @@ type GetAccessTokenHandler struct {
 	sessions ports.SessionStore
 	users    ports.UserStore
 	cipher   ports.TokenCipher
+	obs      ports.Observer
 	now      Clock
 	log      *slog.Logger
 	skew     time.Duration
@@ -52,8 +53,8 @@ type GetAccessTokenHandler struct {
 
 // NewGetAccessTokenHandler returns a GetAccessTokenHandler.
 func NewGetAccessTokenHandler(idp ports.IdentityProvider, sessions ports.SessionStore, users ports.UserStore,
-	cipher ports.TokenCipher, now Clock, log *slog.Logger) *GetAccessTokenHandler {
-	return &GetAccessTokenHandler{idp: idp, sessions: sessions, users: users, cipher: cipher, now: now, log: log,
+	cipher ports.TokenCipher, obs ports.Observer, now Clock, log *slog.Logger) *GetAccessTokenHandler {
+	return &GetAccessTokenHandler{idp: idp, sessions: sessions, users: users, cipher: cipher, obs: obs, now: now, log: log,
 		skew: DefaultRefreshSkew, timeout: 30 * time.Second}
 }
 
@@ -128,12 +129,18 @@ func (h *GetAccessTokenHandler) refresh(ctx context.Context, sessionID, userID s
 		if derr := h.sessions.Delete(ctx, sessionID); derr != nil && !errors.Is(derr, domain.ErrSessionNotFound) {
 			h.log.WarnContext(ctx, "could not delete session after refused refresh", "session_id", sessionID, "error", derr.Error())
 		}
+		h.obs.Refresh("rejected")
+		h.obs.SessionsRevoked("refresh_rejected", 1)
 		h.log.InfoContext(ctx, "session ended: refresh refused", "session_id", sessionID, "user_id", userID, "reason", err.Error())
 		return AccessToken{}, fmt.Errorf("%w: %v", ErrRefreshRejected, err)
 	case err != nil:
+		if errors.Is(err, domain.ErrUnavailable) {
+			h.obs.Refresh("unavailable")
+		}
 		return AccessToken{}, err
 	}
 	if identity != nil {
+		h.obs.Refresh("success")
 		h.log.InfoContext(ctx, "tokens refreshed", "session_id", sessionID, "user_id", userID)
 		h.resync(ctx, userID, *identity)
 	}

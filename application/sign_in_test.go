@@ -40,9 +40,9 @@ func newWorld(t *testing.T) *world {
 	w.sessions = fake.NewSessionStore(w.users)
 	policy := domain.DefaultSessionPolicy()
 	w.start = application.NewStartSignInHandler(w.idp, w.flows, clock)
-	w.complete = application.NewCompleteSignInHandler(w.idp, w.flows, w.users, w.sessions, fake.TokenCipher{}, policy, clock, log)
+	w.complete = application.NewCompleteSignInHandler(w.idp, w.flows, w.users, w.sessions, fake.TokenCipher{}, policy, ports.NopObserver{}, clock, log)
 	w.get = application.NewGetSessionHandler(w.sessions, policy, clock)
-	w.signOut = application.NewSignOutHandler(w.idp, w.sessions, fake.TokenCipher{}, log)
+	w.signOut = application.NewSignOutHandler(w.idp, w.sessions, fake.TokenCipher{}, ports.NopObserver{}, log)
 	w.switcher = application.NewSwitchOrganizationHandler(w.users, w.sessions, clock, log)
 	return w
 }

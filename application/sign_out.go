@@ -31,12 +31,13 @@ type SignOutHandler struct {
 	idp      ports.IdentityProvider
 	sessions ports.SessionStore
 	cipher   ports.TokenCipher
+	obs      ports.Observer
 	log      *slog.Logger
 }
 
 // NewSignOutHandler returns a SignOutHandler.
-func NewSignOutHandler(idp ports.IdentityProvider, sessions ports.SessionStore, cipher ports.TokenCipher, log *slog.Logger) *SignOutHandler {
-	return &SignOutHandler{idp: idp, sessions: sessions, cipher: cipher, log: log}
+func NewSignOutHandler(idp ports.IdentityProvider, sessions ports.SessionStore, cipher ports.TokenCipher, obs ports.Observer, log *slog.Logger) *SignOutHandler {
+	return &SignOutHandler{idp: idp, sessions: sessions, cipher: cipher, obs: obs, log: log}
 }
 
 // Handle deletes the session row and returns the IdP end-session URL. A
@@ -57,6 +58,7 @@ func (h *SignOutHandler) Handle(ctx context.Context, cmd SignOut) (SignOutResult
 	if err := h.sessions.Delete(ctx, sess.ID()); err != nil && !errors.Is(err, domain.ErrSessionNotFound) {
 		return SignOutResult{}, fmt.Errorf("sign out: %w", err)
 	}
+	h.obs.SessionsRevoked("signout", 1)
 	h.log.InfoContext(ctx, "sign-out", "user_id", sess.UserID(), "session_id", sess.ID())
 	idToken, err := h.cipher.Open(sess.Tokens().IDToken)
 	if err != nil {

@@ -77,12 +77,15 @@ type IdentityProvider interface {
 	// code or a token that fails verification, and an error wrapping
 	// domain.ErrUnavailable when the IdP cannot be reached or answers 5xx.
 	Exchange(ctx context.Context, code, pkceVerifier, redirectURI, nonce string) (Identity, TokenSet, error)
-	// Refresh redeems a refresh token. The returned identity is from the new
-	// ID token when the IdP sent one (it must have the same issuer and
-	// subject as subject), else from the new access token's claims. It
-	// returns ErrRefreshRejected on invalid_grant and an error wrapping
-	// domain.ErrUnavailable on timeouts and 5xx.
-	Refresh(ctx context.Context, refreshToken, subject string) (Identity, TokenSet, error)
+	// Refresh redeems a refresh token with exactly one request (a rotated
+	// refresh token must never be replayed blindly). previousIDToken is the
+	// session's current ID token: the refreshed tokens must have its issuer
+	// and subject. The returned identity is from the new ID token when the
+	// IdP sent one, else from the new access token's claims. It returns
+	// ErrRefreshRejected on invalid_grant, ErrAuthorizationFailed when the
+	// new tokens fail verification, and an error wrapping
+	// domain.ErrUnavailable on timeouts, 5xx and redirects.
+	Refresh(ctx context.Context, refreshToken, previousIDToken string) (Identity, TokenSet, error)
 	// EndSessionURL returns the RP-initiated logout URL that ends the IdP
 	// session, or "" if the IdP has none.
 	EndSessionURL(idTokenHint, postLogoutRedirectURI string) string

@@ -43,9 +43,9 @@ func newTestApp(t *testing.T) *testApp {
 		Provider:           httpapi.ProviderInfo{ID: "keycloak", Name: "Keycloak"},
 		Readiness:          application.NewCheckReadinessHandler(nil, time.Second),
 		StartSignIn:        application.NewStartSignInHandler(app.idp, flows, clock),
-		CompleteSignIn:     application.NewCompleteSignInHandler(app.idp, flows, users, sessions, fake.TokenCipher{}, policy, clock, log),
+		CompleteSignIn:     application.NewCompleteSignInHandler(app.idp, flows, users, sessions, fake.TokenCipher{}, policy, ports.NopObserver{}, clock, log),
 		GetSession:         application.NewGetSessionHandler(sessions, policy, clock),
-		SignOut:            application.NewSignOutHandler(app.idp, sessions, fake.TokenCipher{}, log),
+		SignOut:            application.NewSignOutHandler(app.idp, sessions, fake.TokenCipher{}, ports.NopObserver{}, log),
 		SwitchOrganization: application.NewSwitchOrganizationHandler(users, sessions, clock, log),
 	}
 	// The public URL must be known before the server starts: listen first.

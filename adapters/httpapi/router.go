@@ -20,6 +20,14 @@ type Handlers struct {
 	SwitchOrganization *application.SwitchOrganizationHandler
 	GetAccessToken     *application.GetAccessTokenHandler
 	AuthorizeUpstream  *application.AuthorizeUpstreamHandler
+	ListSessions       *application.ListSessionsHandler
+	RevokeSession      *application.RevokeSessionHandler
+	UserSessions       *application.UserSessionsHandler
+	SessionStats       *application.SessionStatsHandler
+	Cleanup            *application.CleanupSessionsHandler
+	BackchannelLogout  *application.BackchannelLogoutHandler
+	// Metrics serves /metrics, or nil.
+	Metrics http.Handler
 	// Proxy is the reverse proxy to the backend API, or nil when none is
 	// configured.
 	Proxy http.Handler
@@ -59,6 +67,17 @@ func NewRouter(cfg Config, h Handlers, log *slog.Logger) (*gin.Engine, error) {
 		base.GET("/token", auth.getToken)
 	}
 	base.POST("/organization", auth.switchOrganization)
+	base.GET("/sessions", auth.listSessions)
+	base.DELETE("/sessions", auth.revokeOtherSessions)
+	base.DELETE("/sessions/:id", auth.revokeSession)
+	base.GET("/admin/users/:user/sessions", auth.adminListUserSessions)
+	base.DELETE("/admin/users/:user/sessions", auth.adminRevokeUserSessions)
+	base.GET("/cleanup", auth.sessionStats)
+	base.POST("/cleanup", auth.runCleanup)
+	base.POST("/backchannel-logout", auth.backchannelLogout)
+	if h.Metrics != nil {
+		r.GET("/metrics", gin.WrapH(h.Metrics))
+	}
 
 	px := proxyRoute{a: auth, handler: h.Proxy, prefix: ProxyPrefix}
 	r.Any(ProxyPrefix+"/*path", px.serve)

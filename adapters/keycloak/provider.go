@@ -26,6 +26,7 @@ type Provider struct {
 	client       *http.Client
 	endSession   string
 	issRequired  bool
+	keys         *keySet
 	log          *slog.Logger
 	discoveryURL string
 }
@@ -35,6 +36,7 @@ var _ ports.IdentityProvider = (*Provider)(nil)
 // discovery holds the metadata go-oidc does not expose.
 type discovery struct {
 	EndSessionEndpoint  string   `json:"end_session_endpoint"`
+	JWKSURI             string   `json:"jwks_uri"`
 	IssParameter        bool     `json:"authorization_response_iss_parameter_supported"`
 	CodeChallengeMethod []string `json:"code_challenge_methods_supported"`
 }
@@ -68,10 +70,15 @@ func New(cfg Config, log *slog.Logger) (*Provider, error) {
 	if len(d.CodeChallengeMethod) > 0 && !contains(d.CodeChallengeMethod, "S256") {
 		return nil, errors.New("keycloak: the provider does not support PKCE S256")
 	}
+	if d.JWKSURI == "" {
+		return nil, errors.New("keycloak: discovery document has no jwks_uri")
+	}
+	keys := newKeySet(d.JWKSURI, client, time.Minute)
 	return &Provider{
 		cfg:      cfg,
 		provider: p,
-		verifier: p.Verifier(&oidc.Config{ClientID: cfg.ClientID}),
+		keys:     keys,
+		verifier: oidc.NewVerifier(cfg.Issuer, keys, &oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: algNames()}),
 		oauth: oauth2.Config{
 			ClientID:     cfg.ClientID,
 			ClientSecret: cfg.ClientSecret,

@@ -282,3 +282,38 @@ func (s *SessionStore) DeleteByUser(ctx context.Context, userID, except string) 
 	n, _ := res.RowsAffected()
 	return n, nil
 }
+
+var _ ports.SessionRevoker = (*SessionStore)(nil)
+
+// DeleteByProviderSession implements ports.SessionRevoker.
+func (s *SessionStore) DeleteByProviderSession(ctx context.Context, provider, providerSessionID string) (int64, error) {
+	if providerSessionID == "" {
+		return 0, nil
+	}
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
+	res, err := s.db.NewDelete().TableExpr("sessions").
+		Where("provider = ? AND provider_session_id = ?", provider, providerSessionID).Exec(ctx)
+	if err != nil {
+		return 0, mapError(err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// DeleteByProviderSubject implements ports.SessionRevoker.
+func (s *SessionStore) DeleteByProviderSubject(ctx context.Context, provider, subject string) (int64, error) {
+	if subject == "" {
+		return 0, nil
+	}
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
+	res, err := s.db.NewDelete().TableExpr("sessions").
+		Where("user_id IN (SELECT user_id FROM accounts WHERE provider = ? AND provider_account_id = ?)", provider, subject).
+		Exec(ctx)
+	if err != nil {
+		return 0, mapError(err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

@@ -17,6 +17,7 @@ func TestSessionStore(t *testing.T)           { onBothDialects(t, contract.Sessi
 func TestSessionMaintenance(t *testing.T)     { onBothDialects(t, contract.SessionMaintenance) }
 func TestLoginFlowStore(t *testing.T)         { onBothDialects(t, contract.LoginFlowStore) }
 func TestVerificationTokenStore(t *testing.T) { onBothDialects(t, contract.VerificationTokenStore) }
+func TestSessionRevoker(t *testing.T)         { onBothDialects(t, contract.SessionRevoker) }
 
 // now is the store tests' fixed clock, on a whole microsecond.
 var now = time.Date(2026, 3, 14, 15, 9, 26, 535897000, time.UTC)
@@ -53,5 +54,6 @@ func storesOn(db *store.DB) contract.Env {
 		Maintenance:        store.NewSessionMaintenance(db),
 		LoginFlows:         store.NewLoginFlowStore(db),
 		VerificationTokens: store.NewVerificationTokenStore(db),
+		Revoker:            store.NewSessionStore(db),
 	}
 }

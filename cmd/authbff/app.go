@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 	"github.com/authbff/authbff/adapters/crypto"
 	"github.com/authbff/authbff/adapters/httpapi"
 	"github.com/authbff/authbff/adapters/keycloak"
+	"github.com/authbff/authbff/adapters/metrics"
 	"github.com/authbff/authbff/adapters/proxy"
 	"github.com/authbff/authbff/adapters/store"
 	"github.com/authbff/authbff/application"
@@ -35,6 +38,7 @@ func appOptions(cfg Config, logOut io.Writer) fx.Option {
 		identityProviderConfig(cfg),
 
 		store.Module,
+		metrics.Module,
 		crypto.Module,
 		keycloak.Module,
 		httpapi.Module,
@@ -52,12 +56,27 @@ func appOptions(cfg Config, logOut io.Writer) fx.Option {
 			application.NewSignOutHandler,
 			application.NewSwitchOrganizationHandler,
 			application.NewGetAccessTokenHandler,
+			application.NewListSessionsHandler,
+			application.NewRevokeSessionHandler,
+			application.NewUserSessionsHandler,
+			application.NewBackchannelLogoutHandler,
+			func(p *keycloak.Provider) ports.LogoutTokenVerifier { return p },
+			func(db *store.DB) *sql.DB { return db.DB.DB },
+			func(stats *application.SessionStatsHandler) metrics.ActiveSessions {
+				return func(ctx context.Context) (int64, error) {
+					st, err := stats.Handle(ctx)
+					return st.Active, err
+				}
+			},
 			func(t *application.GetAccessTokenHandler) *application.AuthorizeUpstreamHandler {
 				return application.NewAuthorizeUpstreamHandler(t, cfg.ProxyRules)
 			},
-			func(log *slog.Logger) (http.Handler, error) { return newProxy(cfg, log) },
+			func(log *slog.Logger, m *metrics.Metrics) (http.Handler, error) { return newProxy(cfg, log, m) },
 			newHTTPHandlers,
 		),
+		fx.Invoke(func(lc fx.Lifecycle, h *application.CleanupSessionsHandler, log *slog.Logger) {
+			registerCleanupJob(lc, cfg, h, log)
+		}),
 	)
 }
 
@@ -89,6 +108,13 @@ type httpHandlersIn struct {
 	SwitchOrganization *application.SwitchOrganizationHandler
 	GetAccessToken     *application.GetAccessTokenHandler
 	AuthorizeUpstream  *application.AuthorizeUpstreamHandler
+	ListSessions       *application.ListSessionsHandler
+	RevokeSession      *application.RevokeSessionHandler
+	UserSessions       *application.UserSessionsHandler
+	SessionStats       *application.SessionStatsHandler
+	Cleanup            *application.CleanupSessionsHandler
+	BackchannelLogout  *application.BackchannelLogoutHandler
+	Metrics            *metrics.Metrics
 	Proxy              http.Handler
 }
 
@@ -103,15 +129,26 @@ func newHTTPHandlers(in httpHandlersIn) httpapi.Handlers {
 		SwitchOrganization: in.SwitchOrganization,
 		GetAccessToken:     in.GetAccessToken,
 		AuthorizeUpstream:  in.AuthorizeUpstream,
+		ListSessions:       in.ListSessions,
+		RevokeSession:      in.RevokeSession,
+		UserSessions:       in.UserSessions,
+		SessionStats:       in.SessionStats,
+		Cleanup:            in.Cleanup,
+		BackchannelLogout:  in.BackchannelLogout,
+		Metrics:            in.Metrics.Handler(),
 		Proxy:              in.Proxy,
 	}
 }
 
 // newProxy builds the reverse proxy, or returns nil when no backend API is
 // configured (the route then answers 404 proxy_disabled).
-func newProxy(cfg Config, log *slog.Logger) (http.Handler, error) {
+func newProxy(cfg Config, log *slog.Logger, m *metrics.Metrics) (http.Handler, error) {
 	if cfg.Upstream == nil {
 		return nil, nil
 	}
-	return proxy.New(proxy.Config{Upstream: cfg.Upstream, StripPrefix: httpapi.ProxyPrefix}, log)
+	p, err := proxy.New(proxy.Config{Upstream: cfg.Upstream, StripPrefix: httpapi.ProxyPrefix}, log)
+	if err != nil {
+		return nil, err
+	}
+	return m.InstrumentProxy(p), nil
 }

@@ -36,6 +36,8 @@ type Config struct {
 	Policy           domain.SessionPolicy
 	MigrateOnStart   bool
 	CleanupBatchSize int
+	// CleanupInterval is how often serve runs cleanup; 0 disables the job.
+	CleanupInterval time.Duration
 	// Upstream is the backend API the proxy forwards to; nil disables it.
 	Upstream *url.URL
 	// ProxyRules are per-path role requirements for proxied calls.
@@ -226,6 +228,14 @@ func LoadConfig(lookup env) (Config, error) {
 		}
 	}
 
+	cfg.CleanupInterval = 10 * time.Minute
+	if v, name := get("AUTH_CLEANUP_INTERVAL"); v != "" {
+		d, err := parseDuration(v)
+		if err != nil || d < 0 || (d > 0 && d < time.Second) {
+			errs.add(name, "must be a duration of at least 1s (or 0 to disable), got %q", v)
+		}
+		cfg.CleanupInterval = d
+	}
 	cfg.CleanupBatchSize = 5000
 	if v, name := get("AUTH_CLEANUP_BATCH_SIZE"); v != "" {
 		n, err := strconv.Atoi(v)

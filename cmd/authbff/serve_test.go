@@ -55,8 +55,12 @@ func startServe(t *testing.T, vars map[string]string) (string, *syncBuffer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, logs, logs, envOf(vars)) }()
+	exited := false
 	t.Cleanup(func() {
 		cancel()
+		if exited {
+			return
+		}
 		select {
 		case err := <-done:
 			require.NoError(t, err)
@@ -73,6 +77,7 @@ func startServe(t *testing.T, vars map[string]string) (string, *syncBuffer) {
 		}
 		select {
 		case err := <-done:
+			exited = true
 			t.Fatalf("serve exited: %v\n%s", err, logs.String())
 		case <-time.After(50 * time.Millisecond):
 		}

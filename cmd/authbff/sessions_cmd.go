@@ -10,6 +10,7 @@ import (
 
 	"github.com/authbff/authbff/adapters/store"
 	"github.com/authbff/authbff/application"
+	"github.com/authbff/authbff/ports"
 )
 
 // sessionsCmd is `authbff sessions cleanup|stats` (auth:cleanup and the
@@ -31,7 +32,7 @@ func sessionsCmd(ctx context.Context, cfg Config, args []string, out, logOut io.
 			return exitCode{2, err}
 		}
 		h := application.NewCleanupSessionsHandler(store.NewSessionMaintenance(db), store.NewLoginFlowStore(db),
-			store.NewVerificationTokenStore(db), application.SystemClock, newLogger(cfg, logOut))
+			store.NewVerificationTokenStore(db), ports.NopObserver{}, application.SystemClock, newLogger(cfg, logOut))
 		res, err := h.Handle(ctx, application.CleanupSessions{BatchSize: *batch})
 		if err != nil {
 			return err

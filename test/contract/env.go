@@ -18,6 +18,7 @@ type Env struct {
 	Maintenance        ports.SessionMaintenance
 	LoginFlows         ports.LoginFlowStore
 	VerificationTokens ports.VerificationTokenStore
+	Revoker            ports.SessionRevoker
 }
 
 // All runs every suite in this package against newEnv.
@@ -28,6 +29,7 @@ func All(t *testing.T, newEnv func(t *testing.T) Env) {
 	t.Run("port=SessionMaintenance", func(t *testing.T) { SessionMaintenance(t, newEnv) })
 	t.Run("port=LoginFlowStore", func(t *testing.T) { LoginFlowStore(t, newEnv) })
 	t.Run("port=VerificationTokenStore", func(t *testing.T) { VerificationTokenStore(t, newEnv) })
+	t.Run("port=SessionRevoker", func(t *testing.T) { SessionRevoker(t, newEnv) })
 }
 
 // base is the suites' "now". It has nanoseconds on purpose: stores keep

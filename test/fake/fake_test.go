@@ -18,6 +18,7 @@ func newEnv(t *testing.T) contract.Env {
 		Maintenance:        fake.NewSessionMaintenance(sessions),
 		LoginFlows:         fake.NewLoginFlowStore(),
 		VerificationTokens: fake.NewVerificationTokenStore(),
+		Revoker:            sessions,
 	}
 }
 
@@ -26,3 +27,4 @@ func TestSessionStore(t *testing.T)           { contract.SessionStore(t, newEnv)
 func TestSessionMaintenance(t *testing.T)     { contract.SessionMaintenance(t, newEnv) }
 func TestLoginFlowStore(t *testing.T)         { contract.LoginFlowStore(t, newEnv) }
 func TestVerificationTokenStore(t *testing.T) { contract.VerificationTokenStore(t, newEnv) }
+func TestSessionRevoker(t *testing.T)         { contract.SessionRevoker(t, newEnv) }
