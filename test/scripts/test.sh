@@ -18,7 +18,8 @@ work=$(mktemp -d /tmp/authbff-test.XXXXXX)
 chmod 755 "$work"
 cleanup() {
   local rc=$?
-  if [ -n "${KC_STARTED:-}" ]; then "$root/test/scripts/keycloak.sh" stop "$work/keycloak" || true; fi
+  if [ -n "${kc_pid:-}" ]; then kill "$kc_pid" 2>/dev/null || true; wait "$kc_pid" 2>/dev/null || true; fi
+  if [ -n "${KC_STARTED:-}" ]; then "$root/test/scripts/keycloak.sh" stop "$work/keycloak" >/dev/null 2>&1 || true; fi
   if [ -n "${PG_STARTED:-}" ]; then "$root/test/scripts/postgres.sh" stop "$work/pg" || true; fi
   rm -rf "$work"
   exit $rc
@@ -33,24 +34,51 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
   echo "    $TEST_DATABASE_URL"
 fi
 
-if [ -x "$root/test/scripts/keycloak.sh" ] && [ -z "${TEST_KEYCLOAK_ISSUER:-}" ] && [ "${SKIP_KEYCLOAK:-}" != 1 ]; then
-  echo "==> fetching and starting Keycloak"
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Keycloak starts in the background while lint runs; the tests wait for it.
+kc_pid=""
+if [ -z "${TEST_KEYCLOAK_ISSUER:-}" ] && [ "${SKIP_KEYCLOAK:-}" != 1 ]; then
+  echo "==> fetching Keycloak (Maven Central, cached in ${KEYCLOAK_CACHE:-$HOME/.cache/authbff/keycloak})"
   set +e
-  "$root/test/scripts/keycloak.sh" fetch
+  "$root/test/scripts/keycloak.sh" fetch >/dev/null
   rc=$?
   set -e
   if [ $rc -eq 0 ]; then
-    export TEST_KEYCLOAK_DIR="$work/keycloak"
-    if [ -f "$root/test/scripts/keycloak-env.sh" ]; then . "$root/test/scripts/keycloak-env.sh"; fi
+    kc_port=$(free_port); kc_mgmt=$(free_port); bff_port=$(free_port)
+    # The e2e suite runs one authbff on this port: Keycloak's back-channel
+    # logout URL is one fixed URL, registered at realm import.
+    export AUTHBFF_TEST_BASE_URL="http://127.0.0.1:$bff_port"
+    echo "==> starting Keycloak on 127.0.0.1:$kc_port (in the background)"
+    ("$root/test/scripts/keycloak.sh" start "$work/keycloak" "$kc_port" "$kc_mgmt" >"$work/kc-issuer" 2>"$work/kc-start.log") &
+    kc_pid=$!
+    KC_STARTED=1
   elif [ $rc -eq 3 ] && [ "${CI:-}" != true ]; then
-    echo "    Java or Maven missing: the Keycloak suite will be skipped"
+    echo "    Java or Maven missing: the Keycloak suites will be skipped"
   else
     echo "keycloak fetch failed (exit $rc)" >&2
     exit 1
   fi
 fi
 
+wait_keycloak() {
+  [ -n "$kc_pid" ] || return 0
+  echo "==> waiting for Keycloak"
+  if ! wait "$kc_pid"; then
+    echo "Keycloak did not start:" >&2
+    tail -50 "$work/kc-start.log" >&2
+    exit 1
+  fi
+  kc_pid=""
+  TEST_KEYCLOAK_ISSUER=$(cat "$work/kc-issuer")
+  export TEST_KEYCLOAK_ISSUER
+  echo "    $TEST_KEYCLOAK_ISSUER (ready after $(cat "$work/keycloak/startup-seconds" 2>/dev/null || echo '?') s)"
+}
+
 if [ "$mode" = bench ]; then
+  wait_keycloak
   go test -run '^$' -bench . -benchmem ./...
   exit 0
 fi
@@ -59,6 +87,7 @@ echo "==> go vet"
 go vet ./...
 echo "==> lint"
 make --no-print-directory lint
+wait_keycloak
 echo "==> go test -race ./..."
 go test -race -count=1 -timeout 30m ./... 2>&1 | tee "$work/go-test.log"
 status=${PIPESTATUS[0]}
