@@ -25,6 +25,9 @@ var (
 	// ErrTooManyPendingSignIns means the cap on started-but-unfinished
 	// sign-ins is reached; anonymous floods cannot fill the database.
 	ErrTooManyPendingSignIns = errors.New("too many pending sign-ins")
+	// ErrNoSuchSession means the session id names none of the caller's
+	// sessions (another user's session is reported the same way).
+	ErrNoSuchSession = errors.New("no such session")
 )
 
 // ErrAuthorizationFailed is the IdP adapter's verdict that a code or token

@@ -37,8 +37,8 @@ func NewRevokeSessionHandler(sessions ports.SessionStore, obs ports.Observer, lo
 }
 
 // Handle deletes the session if it belongs to the user. Another user's
-// session id is answered exactly like an unknown one (domain.ErrSessionNotFound),
-// so ids cannot be probed.
+// session id is answered exactly like an unknown one
+// (ErrNoSuchSession), so ids cannot be probed.
 func (h *RevokeSessionHandler) Handle(ctx context.Context, cmd RevokeSession) error {
 	err := h.sessions.Update(ctx, cmd.SessionID, func(s *domain.Session) error {
 		if s.UserID() != cmd.UserID {
@@ -48,11 +48,14 @@ func (h *RevokeSessionHandler) Handle(ctx context.Context, cmd RevokeSession) er
 	})
 	if err != nil {
 		if errors.Is(err, domain.ErrSessionNotFound) {
-			return err
+			return ErrNoSuchSession
 		}
 		return fmt.Errorf("revoke session: %w", err)
 	}
 	if err := h.sessions.Delete(ctx, cmd.SessionID); err != nil {
+		if errors.Is(err, domain.ErrSessionNotFound) {
+			return ErrNoSuchSession
+		}
 		return err
 	}
 	h.obs.SessionsRevoked("user", 1)

@@ -47,7 +47,15 @@ func newTestApp(t *testing.T) *testApp {
 		GetSession:         application.NewGetSessionHandler(sessions, policy, clock),
 		SignOut:            application.NewSignOutHandler(app.idp, sessions, fake.TokenCipher{}, ports.NopObserver{}, log),
 		SwitchOrganization: application.NewSwitchOrganizationHandler(users, sessions, clock, log),
+		ListSessions:       application.NewListSessionsHandler(sessions, clock),
+		RevokeSession:      application.NewRevokeSessionHandler(sessions, ports.NopObserver{}, log),
+		UserSessions:       application.NewUserSessionsHandler(users, sessions, ports.NopObserver{}, clock, log),
+		SessionStats:       application.NewSessionStatsHandler(fake.NewSessionMaintenance(sessions), clock),
+		Cleanup: application.NewCleanupSessionsHandler(fake.NewSessionMaintenance(sessions), flows, fake.NewVerificationTokenStore(),
+			ports.NopObserver{}, clock, log),
 	}
+	h.GetAccessToken = application.NewGetAccessTokenHandler(app.idp, sessions, users, fake.TokenCipher{}, ports.NopObserver{}, clock, log)
+	h.AuthorizeUpstream = application.NewAuthorizeUpstreamHandler(h.GetAccessToken, nil)
 	// The public URL must be known before the server starts: listen first.
 	app.srv = httptest.NewUnstartedServer(nil)
 	pub, _ := url.Parse("http://" + app.srv.Listener.Addr().String() + "/api/auth")

@@ -37,6 +37,8 @@ func statusOf(err error) (int, string, string) {
 		return http.StatusForbidden, "forbidden", "the session lacks the required role"
 	case errors.Is(err, domain.ErrNotMember):
 		return http.StatusForbidden, "not_member", "not a member of that organization"
+	case errors.Is(err, application.ErrNoSuchSession):
+		return http.StatusNotFound, "not_found", "no such session"
 	case errors.Is(err, domain.ErrUserNotFound):
 		return http.StatusNotFound, "user_not_found", "no such user"
 	case errors.Is(err, domain.ErrConflict):

@@ -59,6 +59,7 @@ func NewRouter(cfg Config, h Handlers, log *slog.Logger) (*gin.Engine, error) {
 	health := healthHandlers{ready: h.Readiness}
 	r.GET("/healthz", health.healthz)
 	r.GET("/readyz", health.readyz)
+	r.GET("/openapi.json", serveOpenAPI)
 
 	auth := newAuthAPI(cfg, h, log)
 	base := r.Group(cfg.BasePath())

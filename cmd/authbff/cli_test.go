@@ -138,3 +138,32 @@ func TestCLICleanupDeletesExactlyTheExpired(t *testing.T) {
 	require.EqualValues(t, 100000, left)
 	require.EqualValues(t, 100000, leftLive)
 }
+
+// TestCLISessionsRevoke ends every session of a user found by email.
+func TestCLISessionsRevoke(t *testing.T) {
+	url := testenv.NewPostgresURL(t)
+	vars := map[string]string{"DATABASE_URL": url}
+	_, err := cli(t, vars, "migrate", "up")
+	require.NoError(t, err)
+	db, err := sql.Open("pgx", url)
+	require.NoError(t, err)
+	defer db.Close()
+	ctx := context.Background()
+	_, err = db.ExecContext(ctx, `INSERT INTO users (id, name, email) VALUES
+		('00000000-0000-4000-8000-00000000000a', 'A', 'a@example.com'), ('00000000-0000-4000-8000-00000000000b', 'B', 'b@example.com')`)
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, `INSERT INTO sessions (id, token_hash, user_id, expires, absolute_expires)
+	SELECT gen_random_uuid(), md5(u || g), u::uuid, now() + interval '1 hour', now() + interval '2 hours'
+	FROM generate_series(1, 3) g, unnest(ARRAY['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b']) u`)
+	require.NoError(t, err)
+
+	out, err := cli(t, vars, "sessions", "revoke", "--user", "A@example.com")
+	require.NoError(t, err)
+	require.Equal(t, "revoked 3 session(s) of a@example.com (00000000-0000-4000-8000-00000000000a)\n", out)
+	var left int
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM sessions`).Scan(&left))
+	require.Equal(t, 3, left, "the other user's sessions stay")
+
+	_, err = cli(t, vars, "sessions", "revoke", "--user", "nobody@example.com")
+	require.ErrorContains(t, err, "user not found")
+}

@@ -6,6 +6,7 @@
 //	authbff validate                check config, database, migrations
 //	authbff db validate|reset       check the schema; drop and re-create (not in production)
 //	authbff sessions cleanup|stats  delete expired sessions; print statistics
+//	authbff sessions revoke --user  end every session of a user
 package main
 
 import (
@@ -30,6 +31,7 @@ commands:
   db reset --yes               drop and re-create every table (refused in production)
   sessions cleanup [--batch N] delete expired sessions, login flows, verification tokens
   sessions stats [--json]      print session statistics
+  sessions revoke --user U     end every session of a user (id or email)
 
 Configuration comes from the environment (and .env); see README.md.
 `

@@ -17,7 +17,7 @@ import (
 // monitoring query).
 func sessionsCmd(ctx context.Context, cfg Config, args []string, out, logOut io.Writer) error {
 	if len(args) == 0 {
-		return exitCode{2, fmt.Errorf("sessions: want cleanup or stats")}
+		return exitCode{2, fmt.Errorf("sessions: want cleanup, stats or revoke")}
 	}
 	db, err := store.Open(cfg.Store)
 	if err != nil {
@@ -69,6 +69,23 @@ func sessionsCmd(ctx context.Context, cfg Config, args []string, out, logOut io.
 			fmt.Fprintf(out, "active in %-14s %d\n", o+":", st.ActivePerOrganization[o])
 		}
 		return nil
+	case "revoke":
+		fs := flag.NewFlagSet("sessions revoke", flag.ContinueOnError)
+		user := fs.String("user", "", "the user's id or email")
+		if err := fs.Parse(args[1:]); err != nil {
+			return exitCode{2, err}
+		}
+		if *user == "" {
+			return exitCode{2, fmt.Errorf("sessions revoke: --user <id|email> is required")}
+		}
+		h := application.NewUserSessionsHandler(store.NewUserStore(db), store.NewSessionStore(db), ports.NopObserver{},
+			application.SystemClock, newLogger(cfg, logOut))
+		u, n, err := h.Revoke(ctx, application.UserSessions{User: *user})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "revoked %d session(s) of %s (%s)\n", n, u.Email, u.ID)
+		return nil
 	}
-	return exitCode{2, fmt.Errorf("sessions: unknown subcommand %q (want cleanup or stats)", args[0])}
+	return exitCode{2, fmt.Errorf("sessions: unknown subcommand %q (want cleanup, stats or revoke)", args[0])}
 }
