@@ -95,7 +95,7 @@ func (h *CompleteSignInHandler) handle(ctx context.Context, cmd CompleteSignIn) 
 	flow, err := h.flows.Consume(ctx, cmd.State, cmd.BrowserBinding, now)
 	switch {
 	case errors.Is(err, domain.ErrLoginFlowNotFound), errors.Is(err, domain.ErrLoginFlowExpired):
-		return CompleteSignInResult{}, fmt.Errorf("%w: %v", ErrSignInCheckFailed, err)
+		return CompleteSignInResult{}, fmt.Errorf("%w: %w", ErrSignInCheckFailed, err)
 	case err != nil:
 		return CompleteSignInResult{}, fmt.Errorf("complete sign-in: %w", err)
 	}

@@ -132,7 +132,7 @@ func (h *GetAccessTokenHandler) refresh(ctx context.Context, sessionID, userID s
 		h.obs.Refresh("rejected")
 		h.obs.SessionsRevoked("refresh_rejected", 1)
 		h.log.InfoContext(ctx, "session ended: refresh refused", "session_id", sessionID, "user_id", userID, "reason", err.Error())
-		return AccessToken{}, fmt.Errorf("%w: %v", ErrRefreshRejected, err)
+		return AccessToken{}, fmt.Errorf("%w: %w", ErrRefreshRejected, err)
 	case err != nil:
 		if errors.Is(err, domain.ErrUnavailable) {
 			h.obs.Refresh("unavailable")

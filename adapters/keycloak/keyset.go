@@ -52,7 +52,7 @@ func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error
 	if len(raw) > maxTokenBytes {
 		return nil, errors.New("token too large")
 	}
-	jws, err := jose.ParseSigned(raw, supportedAlgs)
+	jws, err := jose.ParseSignedCompact(raw, supportedAlgs)
 	if err != nil {
 		return nil, fmt.Errorf("malformed jws: %w", err)
 	}
@@ -133,7 +133,7 @@ func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
 	}
 	var set jose.JSONWebKeySet
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&set); err != nil {
-		return nil, fmt.Errorf("%w: jwks: %v", domain.ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: jwks: %w", domain.ErrUnavailable, err)
 	}
 	return set.Keys, nil
 }

@@ -91,7 +91,7 @@ func TestRefreshFaults(t *testing.T) {
 			_, _, err := p.Refresh(ctx, "rt-1", prev)
 			elapsed := time.Since(start)
 			require.ErrorIs(t, err, tc.want)
-			if tc.want == domain.ErrUnavailable {
+			if errors.Is(tc.want, domain.ErrUnavailable) {
 				require.NotErrorIs(t, err, ports.ErrRefreshRejected, "a transient fault must not end the session")
 			}
 			require.EqualValues(t, 1, op.TokenCalls.Load()-calls, "exactly one request: no blind retry with a maybe-rotated token")
