@@ -12,7 +12,7 @@ import (
 // bound to its port, and the database health check.
 var Module = fx.Module("store",
 	fx.Provide(
-		fx.Annotate(Open, fx.OnStop(func(_ context.Context, db *DB) error { return db.Close() })),
+		fx.Annotate(OpenLogged, fx.OnStop(func(_ context.Context, db *DB) error { return db.Close() })),
 		NewMigrator,
 		NewHealth,
 		fx.Annotate(NewSessionStore, fx.As(new(ports.SessionStore)), fx.As(new(ports.SessionRevoker))),

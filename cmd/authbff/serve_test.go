@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/authbff/authbff/test/authjsclient"
+	"github.com/authbff/authbff/test/testenv"
 )
 
 // freeAddr returns a loopback address with a port that was free a moment ago.
@@ -137,4 +139,28 @@ func TestServeWithNothingConfigured(t *testing.T) {
 	require.Nil(t, s)
 
 	require.NotContains(t, logs.String(), "id_token_hint", "tokens never reach the logs")
+}
+
+// TestSessionReadIsOneRoundTrip shows that GET /api/auth/session costs one
+// database round trip at steady state, on PostgreSQL: AUTH_DEBUG logs one
+// "db query" line per statement, and with pgx's exec mode a statement is one
+// round trip.
+func TestSessionReadIsOneRoundTrip(t *testing.T) {
+	url := testenv.NewPostgresURL(t)
+	vars := map[string]string{"DATABASE_URL": url, "AUTH_DEBUG": "true", "AUTH_CLEANUP_INTERVAL": "0", "AUTH_MIGRATE_ON_START": "true"}
+	base, logs := startServe(t, vars)
+	browser := authjsclient.New(base)
+	_, err := browser.SignInDevIdP("bob", base+"/")
+	require.NoError(t, err)
+
+	countQueries := func() int { return strings.Count(logs.String(), `"msg":"db query"`) }
+	for i := 0; i < 3; i++ {
+		before := countQueries()
+		s, _, err := browser.Session()
+		require.NoError(t, err)
+		require.NotNil(t, s)
+		time.Sleep(50 * time.Millisecond) // let the access log line land
+		require.Equal(t, 1, countQueries()-before, "GET /api/auth/session #%d", i+1)
+	}
+	require.NotContains(t, logs.String(), "token_hash", "statement text is never logged")
 }
