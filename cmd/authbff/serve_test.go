@@ -139,6 +139,16 @@ func TestServeWithNothingConfigured(t *testing.T) {
 	require.Nil(t, s)
 
 	require.NotContains(t, logs.String(), "id_token_hint", "tokens never reach the logs")
+
+	// Metrics count what happened.
+	m, err := browser.Get(base + "/metrics")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, m.Status)
+	text := string(m.Body)
+	require.Contains(t, text, `authbff_sign_ins_total{result="success"} 2`)
+	require.Contains(t, text, `authbff_sessions_revoked_total{reason="signout"} 1`)
+	require.Contains(t, text, "authbff_active_sessions 1")
+	require.Contains(t, text, `go_sql_max_open_connections{db_name="authbff"}`)
 }
 
 // TestSessionReadIsOneRoundTrip shows that GET /api/auth/session costs one
