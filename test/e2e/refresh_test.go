@@ -69,7 +69,8 @@ func TestRefreshIsSerialisedAcrossTwoProcesses(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	up := newUpstream(t)
-	extra := map[string]string{"BACKEND_API_URL": up.srv.URL + "/api", "AUTH_TOKEN_RATE_LIMIT": "1000"}
+	// AUTH_DEBUG on: even debug logs must not carry a token (SECURITY R14).
+	extra := map[string]string{"BACKEND_API_URL": up.srv.URL + "/api", "AUTH_TOKEN_RATE_LIMIT": "1000", "AUTH_DEBUG": "true"}
 	a := e.start("", extra)
 	b := e.start("", extra)
 	kc := newKCAdmin(t)
@@ -82,6 +83,7 @@ func TestRefreshIsSerialisedAcrossTwoProcesses(t *testing.T) {
 	var sid string
 	require.NoError(t, e.DB.QueryRow(`SELECT provider_session_id FROM sessions`).Scan(&sid))
 
+	seenTokens := map[string]bool{token: true}
 	const rounds, perRound = 5, 100
 	for round := 1; round <= rounds; round++ {
 		before := len(kc.events("REFRESH_TOKEN", sid))
@@ -136,6 +138,7 @@ func TestRefreshIsSerialisedAcrossTwoProcesses(t *testing.T) {
 			statuses[r.status]++
 			if r.token != "" {
 				tokens[r.token] = true
+				seenTokens[r.token] = true
 			}
 		}
 		refreshes := eventually(func() int { return len(kc.events("REFRESH_TOKEN", sid)) }, before+1) - before
@@ -162,6 +165,18 @@ func TestRefreshIsSerialisedAcrossTwoProcesses(t *testing.T) {
 	s, _, err := browser.Session()
 	require.NoError(t, err)
 	require.NotNil(t, s, "the session still works after every round")
+
+	// No session token or access token in either process's logs (JSON
+	// access logs, audit lines, debug SQL lines).
+	for _, p := range []*bff{a, b} {
+		logs := p.logs.String()
+		require.Contains(t, logs, `"msg":"db query"`, "debug logging was on")
+		for tok := range seenTokens {
+			require.NotContains(t, logs, tok)
+			require.NotContains(t, logs, tok[:40])
+		}
+		require.NotContains(t, logs, "web_app_secret")
+	}
 }
 
 func fmtStatuses(m map[int]int) string {
