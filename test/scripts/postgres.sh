@@ -3,6 +3,7 @@
 # machine's PostgreSQL server binaries, on a free loopback port.
 #
 #   test/scripts/postgres.sh start DIR   # prints the admin URL on stdout
+#   test/scripts/postgres.sh restart DIR [fast|immediate]
 #   test/scripts/postgres.sh stop DIR
 set -euo pipefail
 
@@ -78,11 +79,15 @@ CONF
   echo "$bindir" >"$dir/bindir"
   echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
   ;;
+restart)
+  # For resilience tests: a fast restart, like a failover or a deploy.
+  as_pg "$(cat "$dir/bindir")/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -m "${3:-fast}" -w -t 60 restart >/dev/null
+  ;;
 stop)
   if [ -f "$dir/bindir" ] && [ -d "$dir/data" ]; then
     as_pg "$(cat "$dir/bindir")/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
   fi
   rm -rf "$dir"
   ;;
-*) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+*) echo "usage: $0 start|restart|stop DIR" >&2; exit 2 ;;
 esac
