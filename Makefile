@@ -5,7 +5,7 @@ TOOLS    := $(CURDIR)/.cache/bin
 GOLANGCI := $(TOOLS)/golangci-lint
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: run build test test-short lint migrate validate cleanup stats bench help
+.PHONY: run build test test-short lint migrate validate cleanup stats bench fuzz help
 
 help:
 	@echo "make run       build and serve on http://127.0.0.1:4000 (SQLite + dev IdP when nothing is configured)"
@@ -48,3 +48,12 @@ stats: build
 
 bench:
 	./test/scripts/test.sh bench
+
+# fuzz runs every fuzz target for FUZZTIME each (SECURITY.md R4); crashers
+# land in testdata/fuzz and become regression seeds.
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzResolveCallbackURL$$' -fuzztime $(FUZZTIME) ./adapters/httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzStripOwned$$' -fuzztime $(FUZZTIME) ./adapters/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzStripAuthCookies$$' -fuzztime $(FUZZTIME) ./adapters/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSessionToken$$' -fuzztime $(FUZZTIME) ./domain
