@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"strings"
@@ -173,4 +174,51 @@ func TestSessionReadIsOneRoundTrip(t *testing.T) {
 		require.Equal(t, 1, countQueries()-before, "GET /api/auth/session #%d", i+1)
 	}
 	require.NotContains(t, logs.String(), "token_hash", "statement text is never logged")
+}
+
+// TestBoundedInputs is SECURITY.md R9 in miniature: oversized bodies,
+// cookies and tokens are refused with a 4xx, quickly, before any parsing.
+func TestBoundedInputs(t *testing.T) {
+	base, _ := startServe(t, map[string]string{})
+	client := &http.Client{Timeout: 5 * time.Second}
+
+	huge := strings.Repeat("a", 1<<20)
+	resp, err := client.Post(base+"/api/auth/backchannel-logout", "application/x-www-form-urlencoded", strings.NewReader("logout_token="+huge))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "1 MB logout body")
+
+	segments := strings.Repeat("a.", 100000)
+	resp, err = client.Post(base+"/api/auth/backchannel-logout", "application/x-www-form-urlencoded", strings.NewReader("logout_token="+segments[:60000]))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "a token of thousands of segments")
+
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/auth/session", nil)
+	req.Header.Set("Cookie", "authjs.session-token="+strings.Repeat("b", 70<<10))
+	resp, err = client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode, "a 70 KB cookie")
+
+	req, _ = http.NewRequest(http.MethodGet, base+"/api/auth/session", nil)
+	req.Header.Set("Cookie", "authjs.session-token="+strings.Repeat("c", 4000))
+	resp, err = client.Do(req)
+	require.NoError(t, err)
+	b := make([]byte, 16)
+	n, _ := resp.Body.Read(b)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "null", string(b[:n]), "a malformed session token is no session, without a database lookup")
+
+	signinBody := strings.NewReader("csrfToken=" + strings.Repeat("x", 200<<10))
+	req, _ = http.NewRequest(http.MethodPost, base+"/api/auth/signin/keycloak", signinBody)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Auth-Return-Redirect", "1")
+	resp, err = client.Do(req)
+	require.NoError(t, err)
+	var body map[string]string
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	resp.Body.Close()
+	require.Equal(t, base+"/api/auth/signin?error=MissingCSRF", body["url"], "an oversized form is not parsed")
 }
