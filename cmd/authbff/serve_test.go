@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -221,4 +222,55 @@ func TestBoundedInputs(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
 	resp.Body.Close()
 	require.Equal(t, base+"/api/auth/signin?error=MissingCSRF", body["url"], "an oversized form is not parsed")
+}
+
+// TestGracefulShutdownFinishesInFlightRequests is SECURITY.md R12 in
+// miniature: a proxied request that is in flight when SIGTERM arrives still
+// completes, and serve then returns without error.
+func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(time.Second)
+		_, _ = w.Write([]byte(`{"slow":true}`))
+	}))
+	defer slow.Close()
+	addr := freeAddr(t)
+	vars := map[string]string{"LISTEN_ADDR": addr, "AUTH_DATA_DIR": t.TempDir(), "BACKEND_API_URL": slow.URL}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	logs := &syncBuffer{}
+	go func() { done <- run(ctx, []string{"serve"}, logs, logs, envOf(vars)) }()
+	base := "http://" + addr
+	require.Eventually(t, func() bool {
+		r, err := http.Get(base + "/healthz")
+		if err == nil {
+			r.Body.Close()
+		}
+		return err == nil
+	}, 20*time.Second, 50*time.Millisecond)
+	browser := authjsclient.New(base)
+	_, err := browser.SignInDevIdP("alice", base+"/")
+	require.NoError(t, err)
+
+	result := make(chan authjsclient.Response, 1)
+	go func() {
+		r, err := browser.Get(base + "/api/proxy/slow")
+		if err != nil {
+			r.Status = -1
+		}
+		result <- r
+	}()
+	time.Sleep(300 * time.Millisecond) // the request is now waiting on the upstream
+	cancel()                            // what SIGTERM does
+	r := <-result
+	require.Equal(t, http.StatusOK, r.Status, "the in-flight request completed")
+	require.JSONEq(t, `{"slow":true}`, string(r.Body))
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	_, err = http.Get(base + "/healthz")
+	require.Error(t, err, "the listener is closed")
 }
