@@ -8,8 +8,10 @@ import (
 )
 
 // PathRule requires one of Roles for requests whose path starts with Prefix
-// (a path-segment prefix: "/admin" matches "/admin" and "/admin/x", not
-// "/administrator").
+// (a path-segment prefix, compared case-insensitively: "/admin" matches
+// "/admin", "/Admin/x", not "/administrator"). The HTTP layer refuses
+// ambiguous paths (dot segments, doubled or encoded slashes) before rules
+// are checked.
 type PathRule struct {
 	Prefix string
 	Roles  []string
@@ -67,8 +69,11 @@ func (h *AuthorizeUpstreamHandler) Handle(ctx context.Context, q AuthorizeUpstre
 func (h *AuthorizeUpstreamHandler) match(path string) (PathRule, bool) {
 	best, found := PathRule{}, false
 	for _, r := range h.rules {
-		p := strings.TrimSuffix(r.Prefix, "/")
-		if (path == p || strings.HasPrefix(path, p+"/") || p == "") && (!found || len(p) > len(best.Prefix)) {
+		// Case-insensitive: some backends match paths that way, and a rule
+		// must never be weaker than the backend's routing.
+		p := strings.ToLower(strings.TrimSuffix(r.Prefix, "/"))
+		lp := strings.ToLower(path)
+		if (lp == p || strings.HasPrefix(lp, p+"/") || p == "") && (!found || len(p) > len(best.Prefix)) {
 			best, found = PathRule{Prefix: p, Roles: r.Roles}, true
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
+	"path"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -60,22 +62,71 @@ func (p proxyRoute) serve(c *gin.Context) {
 		respondCode(c, http.StatusNotFound, "proxy_disabled", "no backend API is configured")
 		return
 	}
-	if unsafeMethod(c.Request.Method) && !p.a.sameOriginOrHeader(c) {
+	m := c.Request.Method
+	if m == http.MethodTrace || m == http.MethodConnect {
+		respondCode(c, http.StatusMethodNotAllowed, "method_not_allowed", "TRACE and CONNECT are not proxied")
+		return
+	}
+	if unsafeMethod(m) && !p.a.sameOriginOrHeader(c) {
 		respondError(c, errCSRF)
+		return
+	}
+	// A cross-site page must not get the backend's answer rendered on the
+	// app's origin with the user's token behind it (a navigation carries the
+	// SameSite=Lax cookie): safe methods are refused when the browser says
+	// the request is cross-site, unless it carries the custom header.
+	if site := c.GetHeader("Sec-Fetch-Site"); (site == "cross-site" || site == "same-site") && c.GetHeader("X-CSRF") != "1" {
+		respondError(c, errCSRF)
+		return
+	}
+	upstreamPath, ok := cleanProxyPath(c.Request.URL, p.prefix)
+	if !ok {
+		respondCode(c, http.StatusBadRequest, "invalid_path", "the path must be plain: no '..', '.', '//', ';', '\\' or encoded separators")
 		return
 	}
 	info, ok := p.a.requireSession(c)
 	if !ok {
 		return
 	}
-	path := strings.TrimPrefix(c.Request.URL.Path, p.prefix)
-	creds, err := p.a.h.AuthorizeUpstream.Handle(c.Request.Context(), application.AuthorizeUpstream{Session: info, Path: "/" + strings.TrimPrefix(path, "/")})
+	creds, err := p.a.h.AuthorizeUpstream.Handle(c.Request.Context(), application.AuthorizeUpstream{Session: info, Path: upstreamPath})
 	if err != nil {
 		p.a.clearIfEnded(c, err)
 		respondError(c, err)
 		return
 	}
+	// The proxy forwards exactly the path the rules were checked against.
 	req := c.Request.WithContext(application.WithUpstreamCredentials(c.Request.Context(), creds))
+	u := *req.URL
+	u.Path, u.RawPath = p.prefix+upstreamPath, ""
+	req.URL = &u
 	p.handler.ServeHTTP(c.Writer, req)
 	c.Abort()
+}
+
+// cleanProxyPath returns the upstream path of a proxied request, or false
+// when the path is anything but plain. Ambiguous paths are refused rather
+// than normalised, because the role rules, the proxy and the backend must
+// all see the same path (a rule on /admin must not be bypassed by
+// //admin, /x/../admin, /./admin, /admin;x or /%2e%2e/admin).
+func cleanProxyPath(u *url.URL, prefix string) (string, bool) {
+	raw := u.EscapedPath()
+	lower := strings.ToLower(raw)
+	for _, bad := range []string{"%2f", "%5c", "%2e", "%00", "%3b"} {
+		if strings.Contains(lower, bad) {
+			return "", false
+		}
+	}
+	p := strings.TrimPrefix(u.Path, prefix)
+	if p == "" || p[0] != '/' || strings.ContainsAny(p, ";\\\x00") || strings.Contains(p, "//") {
+		return "", false
+	}
+	if cleaned := path.Clean(p); cleaned != strings.TrimSuffix(p, "/") && cleaned != p {
+		return "", false
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." {
+			return "", false
+		}
+	}
+	return p, true
 }

@@ -33,12 +33,22 @@ type keySet struct {
 	client     *http.Client
 	minRefetch time.Duration
 
-	mu        sync.Mutex
-	keys      []jose.JSONWebKey
-	lastFetch time.Time
-	fetches   atomic.Int64
-	fetchMu   sync.Mutex // one fetch at a time
+	mu          sync.Mutex
+	keys        []jose.JSONWebKey
+	lastFetch   time.Time // last successful fetch
+	lastFailure time.Time // last failed fetch: retried after failureBackoff
+	fetches     atomic.Int64
+	fetchMu     sync.Mutex // one fetch at a time
 }
+
+// failureBackoff spaces out fetches while the JWKS endpoint fails, so a
+// failing IdP is not hammered either; a success resets it.
+const failureBackoff = 5 * time.Second
+
+// trustedMinRefetch is the throttle for tokens that came from the token
+// endpoint over the authenticated back channel: an unknown key there means
+// the IdP rotated its keys, so authbff refetches almost at once.
+const trustedMinRefetch = time.Second
 
 func newKeySet(url string, client *http.Client, minRefetch time.Duration) *keySet {
 	return &keySet{url: url, client: client, minRefetch: minRefetch}
@@ -47,8 +57,28 @@ func newKeySet(url string, client *http.Client, minRefetch time.Duration) *keySe
 // errUnknownKey means the token's key is not in the (recently fetched) JWKS.
 var errUnknownKey = errors.New("token signed with an unknown key")
 
-// VerifySignature implements oidc.KeySet.
+// errBadSignature means a key with the token's key id exists but the
+// signature does not verify: a forged or damaged token.
+var errBadSignature = errors.New("token signature does not verify")
+
+// VerifySignature implements oidc.KeySet for untrusted tokens (logout
+// tokens posted by anyone): unknown key ids refetch at most every minRefetch.
 func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
+	return k.verify(ctx, raw, k.minRefetch)
+}
+
+// trusted is the key set view for ID tokens received from the token
+// endpoint.
+func (k *keySet) trusted() trustedKeySet { return trustedKeySet{k} }
+
+type trustedKeySet struct{ k *keySet }
+
+// VerifySignature implements oidc.KeySet.
+func (t trustedKeySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
+	return t.k.verify(ctx, raw, trustedMinRefetch)
+}
+
+func (k *keySet) verify(ctx context.Context, raw string, minRefetch time.Duration) ([]byte, error) {
 	if len(raw) > maxTokenBytes {
 		return nil, errors.New("token too large")
 	}
@@ -63,12 +93,19 @@ func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error
 	if payload, ok := k.verifyWith(jws, kid, k.cached()); ok {
 		return payload, nil
 	}
-	keys, err := k.refetch(ctx)
+	keys, err := k.refetch(ctx, minRefetch)
 	if err != nil {
 		return nil, err
 	}
 	if payload, ok := k.verifyWith(jws, kid, keys); ok {
 		return payload, nil
+	}
+	if kid != "" {
+		for _, key := range keys {
+			if key.KeyID == kid {
+				return nil, errBadSignature
+			}
+		}
 	}
 	return nil, errUnknownKey
 }
@@ -94,26 +131,30 @@ func (k *keySet) verifyWith(jws *jose.JSONWebSignature, kid string, keys []jose.
 	return nil, false
 }
 
-// refetch loads the JWKS unless it was loaded less than minRefetch ago; it
-// returns the keys to try.
-func (k *keySet) refetch(ctx context.Context) ([]jose.JSONWebKey, error) {
+// refetch loads the JWKS unless it was loaded less than minRefetch ago (or
+// failed less than failureBackoff ago); it returns the keys to try.
+func (k *keySet) refetch(ctx context.Context, minRefetch time.Duration) ([]jose.JSONWebKey, error) {
 	k.fetchMu.Lock()
 	defer k.fetchMu.Unlock()
 	k.mu.Lock()
-	recent := !k.lastFetch.IsZero() && time.Since(k.lastFetch) < k.minRefetch
+	recent := !k.lastFetch.IsZero() && time.Since(k.lastFetch) < minRefetch
+	failing := !k.lastFailure.IsZero() && time.Since(k.lastFailure) < failureBackoff
 	keys := k.keys
 	k.mu.Unlock()
 	if recent {
 		return keys, nil
 	}
+	if failing {
+		return keys, fmt.Errorf("%w: jwks endpoint failing; retrying shortly", domain.ErrUnavailable)
+	}
 	fetched, err := k.fetch(ctx)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.lastFetch = time.Now()
 	if err != nil {
+		k.lastFailure = time.Now()
 		return k.keys, err
 	}
-	k.keys = fetched
+	k.keys, k.lastFetch, k.lastFailure = fetched, time.Now(), time.Time{}
 	return fetched, nil
 }
 

@@ -78,7 +78,7 @@ func New(cfg Config, log *slog.Logger) (*Provider, error) {
 		cfg:      cfg,
 		provider: p,
 		keys:     keys,
-		verifier: oidc.NewVerifier(cfg.Issuer, keys, &oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: algNames()}),
+		verifier: oidc.NewVerifier(cfg.Issuer, keys.trusted(), &oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: algNames()}),
 		oauth: oauth2.Config{
 			ClientID:     cfg.ClientID,
 			ClientSecret: cfg.ClientSecret,
@@ -231,6 +231,15 @@ func (p *Provider) EndSessionURL(idTokenHint, postLogoutRedirectURI string) stri
 // verifyIDToken checks signature, iss, aud, exp (go-oidc), then what go-oidc
 // leaves to us: azp and a non-empty sub (go-oidc issue #495).
 func (p *Provider) verifyIDToken(ctx context.Context, raw string) (*oidc.IDToken, error) {
+	// Key problems first, because go-oidc flattens the key set's errors: an
+	// unreachable JWKS or a key the IdP has not published yet (rotation) is
+	// an outage, not a forged token, and must not end a session.
+	if _, err := p.keys.trusted().VerifySignature(ctx, raw); err != nil {
+		if errors.Is(err, domain.ErrUnavailable) || errors.Is(err, errUnknownKey) {
+			return nil, fmt.Errorf("%w: id token keys: %v", domain.ErrUnavailable, err)
+		}
+		return nil, fmt.Errorf("%w: id token signature: %v", ports.ErrAuthorizationFailed, err)
+	}
 	idTok, err := p.verifier.Verify(ctx, raw)
 	if err != nil {
 		if isTransport(err) {

@@ -81,6 +81,8 @@ func TestRefreshFaults(t *testing.T) {
 		{"503", fakeop.ServerError, domain.ErrUnavailable},
 		{"connection reset", fakeop.Reset, domain.ErrUnavailable},
 		{"307 redirect", fakeop.Redirect, domain.ErrUnavailable},
+		{"403 from an ingress, no OAuth error", fakeop.BareForbidden, domain.ErrUnavailable},
+		{"invalid_client (our misconfiguration)", fakeop.InvalidClient, domain.ErrUnavailable},
 		{"invalid_grant", fakeop.InvalidGrant, ports.ErrRefreshRejected},
 	}
 	for _, tc := range cases {
@@ -240,4 +242,25 @@ func TestForgedKeyIDsDoNotHammerTheJWKS(t *testing.T) {
 	t.Logf("1000 forged logout tokens: %d refused, JWKS fetched %d times", refused.Load(), fetches)
 	require.EqualValues(t, 1000, refused.Load())
 	require.LessOrEqual(t, fetches, int64(2))
+}
+
+// TestJWKSOutageIsNotAForgery: a fresh process whose first JWKS fetch fails
+// reports the refresh as unavailable (the session is kept), and recovers as
+// soon as the JWKS answers again.
+func TestJWKSOutageIsNotAForgery(t *testing.T) {
+	op := fakeop.New(t)
+	p := newProvider(t, op, time.Second)
+	prev := idToken(op, "sub-bob", nil)
+	op.OnToken(func(map[string][]string) map[string]any { return tokenResponse(op, "sub-bob") })
+
+	op.JWKSDown.Store(true)
+	_, _, err := p.Refresh(context.Background(), "rt-1", prev)
+	require.ErrorIs(t, err, domain.ErrUnavailable)
+	require.NotErrorIs(t, err, ports.ErrRefreshRejected)
+	require.NotErrorIs(t, err, ports.ErrAuthorizationFailed)
+
+	op.JWKSDown.Store(false)
+	time.Sleep(5100 * time.Millisecond) // the failure backoff
+	_, _, err = p.Refresh(context.Background(), "rt-1", prev)
+	require.NoError(t, err, "recovered once the JWKS answers")
 }

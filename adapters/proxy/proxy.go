@@ -63,10 +63,11 @@ func New(cfg Config, log *slog.Logger) (*Proxy, error) {
 		ForceAttemptHTTP2:     true,
 	}
 	p.rp = &httputil.ReverseProxy{
-		Rewrite:       p.rewrite,
-		Transport:     transport,
-		FlushInterval: -1, // stream: flush every write (server-sent events, downloads)
-		ErrorHandler:  p.upstreamError,
+		Rewrite:        p.rewrite,
+		Transport:      transport,
+		FlushInterval:  -1, // stream: flush every write (server-sent events, downloads)
+		ErrorHandler:   p.upstreamError,
+		ModifyResponse: guardResponse,
 	}
 	return p, nil
 }
@@ -117,6 +118,30 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 		out.Header.Set("X-Request-ID", id)
 	}
 	pr.SetXForwarded()
+}
+
+// guardResponse keeps the backend's answer from acting on authbff's origin:
+// it may not set or clear authbff's cookies, browsers must not sniff a
+// different content type, and an HTML answer is sandboxed so a script the
+// backend reflects cannot run with the app's origin (and call
+// /api/auth/token).
+func guardResponse(resp *http.Response) error {
+	var keep []string
+	for _, c := range resp.Header.Values("Set-Cookie") {
+		name, _, _ := strings.Cut(c, "=")
+		if !isAuthCookie(strings.TrimSpace(name)) {
+			keep = append(keep, c)
+		}
+	}
+	resp.Header.Del("Set-Cookie")
+	for _, c := range keep {
+		resp.Header.Add("Set-Cookie", c)
+	}
+	resp.Header.Set("X-Content-Type-Options", "nosniff")
+	if ct := strings.ToLower(resp.Header.Get("Content-Type")); ct == "" || strings.Contains(ct, "html") || strings.Contains(ct, "xml") {
+		resp.Header.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	}
+	return nil
 }
 
 // stripOwned deletes every header whose name, compared case-insensitively

@@ -122,3 +122,20 @@ func TestProxyUpstreamDown(t *testing.T) {
 	require.Equal(t, http.StatusBadGateway, rec.Code)
 	require.Contains(t, rec.Body.String(), "upstream_unavailable")
 }
+
+func TestProxyGuardsTheResponse(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Add("Set-Cookie", "authjs.session-token=attacker; Path=/")
+		w.Header().Add("Set-Cookie", "__Secure-authjs.session-token=attacker; Path=/")
+		w.Header().Add("Set-Cookie", "backend-pref=1; Path=/")
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<script>fetch('/api/auth/token')</script>"))
+	}))
+	defer up.Close()
+	p := newProxy(t, up.URL)
+	rec := httptest.NewRecorder()
+	p.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/proxy/page", nil).WithContext(application.WithUpstreamCredentials(context.Background(), creds)))
+	require.Equal(t, []string{"backend-pref=1; Path=/"}, rec.Header().Values("Set-Cookie"), "the backend cannot set authbff's cookies")
+	require.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
+	require.Contains(t, rec.Header().Get("Content-Security-Policy"), "sandbox")
+}

@@ -26,8 +26,11 @@ func mapError(err error) error {
 			return fmt.Errorf("%w: %s", domain.ErrConflict, pgErr.ConstraintName)
 		case pgErr.Code == "23503": // foreign_key_violation
 			return fmt.Errorf("%w: %s", errForeignKey, pgErr.ConstraintName)
-		case strings.HasPrefix(pgErr.Code, "08"), strings.HasPrefix(pgErr.Code, "57P"), pgErr.Code == "53300":
-			// connection exceptions, admin shutdown, too many connections
+		case strings.HasPrefix(pgErr.Code, "08"), strings.HasPrefix(pgErr.Code, "57P"), pgErr.Code == "53300",
+			pgErr.Code == "55P03", pgErr.Code == "57014", pgErr.Code == "40001", pgErr.Code == "40P01":
+			// connection exceptions, admin shutdown, too many connections,
+			// lock_timeout, statement cancelled, serialization failure, deadlock:
+			// all worth a retry, none a client error
 			return fmt.Errorf("%w: database: %s", domain.ErrUnavailable, pgErr.Message)
 		}
 		return fmt.Errorf("database: %s (SQLSTATE %s)", pgErr.Message, pgErr.Code)

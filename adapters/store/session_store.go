@@ -182,21 +182,36 @@ func decodeOrganizations(js string) ([]domain.Organization, error) {
 }
 
 // Update implements ports.SessionStore. On PostgreSQL the row is locked with
-// SELECT ... FOR UPDATE; on SQLite the IMMEDIATE transaction already holds the
-// database's write lock.
+// SELECT ... FOR UPDATE (waiting at most the pool timeout, via lock_timeout);
+// on SQLite the IMMEDIATE transaction already holds the database's write
+// lock.
+//
+// The transaction is not bound by the caller's deadline: fn may call the
+// identity provider, and once it returned a rotated refresh token that
+// token must be written, or the next refresh would present a dead one and
+// the IdP would end the session. So the transaction gets the caller's
+// remaining time plus the pool timeout, detached from cancellation.
 func (s *SessionStore) Update(ctx context.Context, id string, fn func(*domain.Session) error) error {
 	if s.db.cannotBeID(id) {
 		return domain.ErrSessionNotFound
 	}
-	ctx, cancel := s.db.bound(ctx)
+	budget := s.db.cfg.PoolTimeout
+	if deadline, ok := ctx.Deadline(); ok {
+		budget += time.Until(deadline)
+	}
+	txCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
 	defer cancel()
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.db.RunInTx(txCtx, nil, func(txCtx context.Context, tx bun.Tx) error {
 		row := new(sessionRow)
 		q := tx.NewSelect().Model(row).Where("id = ?", id)
 		if s.db.isPostgres() {
+			ms := s.db.cfg.PoolTimeout.Milliseconds()
+			if _, err := tx.ExecContext(txCtx, "SELECT set_config('lock_timeout', ?, true)", fmt.Sprintf("%dms", ms)); err != nil {
+				return err
+			}
 			q = q.For("UPDATE")
 		}
-		if err := q.Scan(ctx); err != nil {
+		if err := q.Scan(txCtx); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return domain.ErrSessionNotFound
 			}
@@ -206,7 +221,7 @@ func (s *SessionStore) Update(ctx context.Context, id string, fn func(*domain.Se
 		if err := fn(sess); err != nil {
 			return errFromCallback{err}
 		}
-		_, err := tx.NewUpdate().Model(sessionFromDomain(sess)).WherePK().Exec(ctx)
+		_, err := tx.NewUpdate().Model(sessionFromDomain(sess)).WherePK().Exec(txCtx)
 		return err
 	})
 	var cb errFromCallback

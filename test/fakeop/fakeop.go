@@ -30,6 +30,8 @@ const (
 	InvalidGrant       // 400 invalid_grant
 	Reset              // closes the connection without an answer
 	Redirect           // 307 to RedirectTarget
+	BareForbidden      // 403 with an HTML body and no OAuth error (an ingress page)
+	InvalidClient      // 401 invalid_client (authbff misconfigured)
 )
 
 // OP is the fake provider.
@@ -47,6 +49,8 @@ type OP struct {
 
 	TokenCalls atomic.Int64
 	JWKSCalls  atomic.Int64
+	// JWKSDown makes the JWKS endpoint answer 503 while true.
+	JWKSDown atomic.Bool
 }
 
 // New starts a provider; it stops when the test ends.
@@ -95,6 +99,10 @@ func (op *OP) discovery(w http.ResponseWriter, _ *http.Request) {
 
 func (op *OP) jwks(w http.ResponseWriter, _ *http.Request) {
 	op.JWKSCalls.Add(1)
+	if op.JWKSDown.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "down"})
+		return
+	}
 	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
 		Key: &op.Key.PublicKey, KeyID: op.KeyID, Algorithm: "RS256", Use: "sig",
 	}}})
@@ -127,6 +135,14 @@ func (op *OP) token(w http.ResponseWriter, r *http.Request) {
 		return
 	case Redirect:
 		http.Redirect(w, r, target, http.StatusTemporaryRedirect)
+		return
+	case BareForbidden:
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte("<html>forbidden by the ingress</html>"))
+		return
+	case InvalidClient:
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
 		return
 	}
 	if next == nil {
