@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/authbff/authbff/domain"
 	"github.com/authbff/authbff/ports"
@@ -50,16 +51,16 @@ func (h *BackchannelLogoutHandler) Handle(ctx context.Context, cmd BackchannelLo
 	if err != nil {
 		return 0, err
 	}
-	// The jti is remembered until the token expires: a captured token
-	// cannot be replayed, on this replica or any other.
-	err = h.replays.Save(ctx, domain.VerificationToken{
+	// The sessions are deleted first and the jti recorded after: if the
+	// delete fails (503), the IdP's retry of the same token still works. A
+	// replay racing in between only deletes what is already gone.
+	replay := domain.VerificationToken{
 		Identifier: logoutJTIIdentifier, TokenHash: domain.HashSecret(claims.Issuer + "\x00" + claims.JTI), Expires: claims.Expires,
-	})
-	if errors.Is(err, domain.ErrConflict) {
-		return 0, fmt.Errorf("%w: replayed jti", ErrInvalidLogoutToken)
 	}
-	if err != nil {
-		return 0, fmt.Errorf("backchannel logout: %w", err)
+	if seen, err := h.seen(ctx, replay); err != nil {
+		return 0, err
+	} else if seen {
+		return 0, fmt.Errorf("%w: replayed jti", ErrInvalidLogoutToken)
 	}
 	var n int64
 	if claims.SessionID != "" {
@@ -70,7 +71,27 @@ func (h *BackchannelLogoutHandler) Handle(ctx context.Context, cmd BackchannelLo
 	if err != nil {
 		return 0, fmt.Errorf("backchannel logout: %w", err)
 	}
+	// Remembered until the token expires, on every replica.
+	if err := h.replays.Save(ctx, replay); err != nil && !errors.Is(err, domain.ErrConflict) {
+		h.log.WarnContext(ctx, "could not record logout token jti", "error", err.Error())
+	}
 	h.obs.SessionsRevoked("backchannel", n)
 	h.log.InfoContext(ctx, "back-channel logout", "sid_present", claims.SessionID != "", "sessions", n)
 	return n, nil
+}
+
+// seen reports whether the logout token's jti was already used. The replay
+// store offers consume-once only, so a lookup consumes and re-saves.
+func (h *BackchannelLogoutHandler) seen(ctx context.Context, v domain.VerificationToken) (bool, error) {
+	_, err := h.replays.Consume(ctx, v.Identifier, v.TokenHash, time.Now())
+	switch {
+	case errors.Is(err, domain.ErrVerificationTokenNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("backchannel logout: %w", err)
+	}
+	if err := h.replays.Save(ctx, v); err != nil && !errors.Is(err, domain.ErrConflict) {
+		return true, fmt.Errorf("backchannel logout: %w", err)
+	}
+	return true, nil
 }

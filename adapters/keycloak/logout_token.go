@@ -2,9 +2,11 @@ package keycloak
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -50,6 +52,9 @@ func (p *Provider) VerifyLogoutToken(ctx context.Context, raw string) (ports.Log
 	v := oidc.NewVerifier(p.cfg.Issuer, p.keys, &oidc.Config{
 		ClientID: p.cfg.ClientID, SkipExpiryCheck: true, SupportedSigningAlgs: algNames(),
 	})
+	if typ, err := jwsType(raw); err != nil || (typ != "" && !strings.EqualFold(typ, "logout+jwt") && !strings.EqualFold(typ, "JWT")) {
+		return bad("JOSE header typ %q is not logout+jwt", typ)
+	}
 	// Classify key problems first: go-oidc flattens the key set's error.
 	if _, err := p.keys.VerifySignature(ctx, raw); err != nil {
 		if errors.Is(err, domain.ErrUnavailable) {
@@ -65,8 +70,8 @@ func (p *Provider) VerifyLogoutToken(ctx context.Context, raw string) (ports.Log
 	if err := tok.Claims(&c); err != nil {
 		return bad("claims: %v", err)
 	}
-	if _, ok := c.Events[backchannelLogoutEvent]; !ok {
-		return bad("no back-channel logout event")
+	if ev, ok := c.Events[backchannelLogoutEvent]; !ok || len(ev) == 0 || ev[0] != '{' {
+		return bad("no back-channel logout event (an object)")
 	}
 	if c.Nonce != nil {
 		return bad("nonce is forbidden in logout tokens")
@@ -103,4 +108,24 @@ func algNames() []string {
 		out = append(out, string(a))
 	}
 	return out
+}
+
+// jwsType reads the JOSE header's typ (an ID token must not pass as a logout
+// token: Keycloak marks logout tokens "logout+jwt").
+func jwsType(raw string) (string, error) {
+	head, _, ok := strings.Cut(raw, ".")
+	if !ok || len(head) > 4096 {
+		return "", errors.New("not a JWS")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return "", err
+	}
+	var h struct {
+		Typ string `json:"typ"`
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		return "", err
+	}
+	return h.Typ, nil
 }
