@@ -22,6 +22,9 @@ type CompleteSignIn struct {
 	BrowserBinding domain.TokenHash
 	IPAddress      string
 	UserAgent      string
+	// PreviousToken is the session cookie the browser presented, if any: that
+	// session ends, so a planted or stale session never outlives a sign-in.
+	PreviousToken string
 }
 
 // CompleteSignInResult is the new session for the cookie.
@@ -145,6 +148,7 @@ func (h *CompleteSignInHandler) handle(ctx context.Context, cmd CompleteSignIn) 
 	if err := h.sessions.Create(ctx, sess); err != nil {
 		return CompleteSignInResult{}, fmt.Errorf("complete sign-in: %w", err)
 	}
+	h.endPrevious(ctx, cmd.PreviousToken)
 	h.log.InfoContext(ctx, "sign-in", "user_id", user.ID, "session_id", sess.ID(), "provider", flow.Provider)
 	return CompleteSignInResult{SessionToken: token, Expires: sess.Expires(), CallbackURL: flow.CallbackURL, UserID: user.ID}, nil
 }
@@ -164,4 +168,22 @@ func sealTokens(c ports.TokenCipher, t ports.TokenSet) (domain.SealedTokens, err
 	}
 	s.AccessTokenExpiresAt, s.RefreshTokenExpiresAt, s.Scope = t.AccessTokenExpiresAt, t.RefreshTokenExpiresAt, t.Scope
 	return s, nil
+}
+
+// endPrevious deletes the session the browser presented before this sign-in.
+// Failure is logged, not fatal: the new session is already created.
+func (h *CompleteSignInHandler) endPrevious(ctx context.Context, raw string) {
+	token, err := domain.ParseSessionToken(raw)
+	if err != nil {
+		return
+	}
+	view, err := h.sessions.Lookup(ctx, token.Hash())
+	if err != nil {
+		return
+	}
+	if err := h.sessions.Delete(ctx, view.Session.ID()); err != nil && !errors.Is(err, domain.ErrSessionNotFound) {
+		h.log.WarnContext(ctx, "could not end the previous session", "session_id", view.Session.ID(), "error", err.Error())
+		return
+	}
+	h.obs.SessionsRevoked("replaced", 1)
 }

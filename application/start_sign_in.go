@@ -63,7 +63,7 @@ func (h *StartSignInHandler) Handle(ctx context.Context, cmd StartSignIn) (Start
 		return StartSignInResult{}, &domain.ValidationError{Field: "BrowserBinding", Reason: "required"}
 	}
 	if h.maxPending > 0 {
-		n, err := h.flows.Count(ctx)
+		n, err := h.flows.CountPending(ctx, h.now())
 		if err != nil {
 			return StartSignInResult{}, fmt.Errorf("start sign-in: %w", err)
 		}

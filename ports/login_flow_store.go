@@ -22,7 +22,8 @@ type LoginFlowStore interface {
 	// DeleteExpired removes at most limit flows expired at now and returns how
 	// many it removed.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (int64, error)
-	// Count returns the number of stored flows, so callers can cap how many
-	// anonymous sign-ins may be pending.
-	Count(ctx context.Context) (int64, error)
+	// CountPending returns the number of flows not yet expired at now, so
+	// callers can cap how many anonymous sign-ins may be pending (expired
+	// rows awaiting cleanup do not count).
+	CountPending(ctx context.Context, now time.Time) (int64, error)
 }

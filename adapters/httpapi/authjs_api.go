@@ -30,15 +30,27 @@ type authAPI struct {
 	// (default: the validated callbackUrl).
 	postLogoutRedirect string
 	tokenLimiter       *windowLimiter
+	signinLimiter      *windowLimiter
+	backchannelLimiter *windowLimiter
 }
 
 func newAuthAPI(cfg Config, h Handlers, log *slog.Logger) *authAPI {
-	return &authAPI{
+	a := &authAPI{
 		origin: cfg.Origin(), basePath: cfg.BasePath(), cookies: newCookieNames(cfg.Secure()),
 		csrf: csrf{secrets: cfg.Secrets}, provider: h.Provider, h: h, log: log,
 		postLogoutRedirect: cfg.PostLogoutRedirectURL,
 		tokenLimiter:       newWindowLimiter(tokenRate(cfg.TokenRateLimit)),
+		signinLimiter:      newWindowLimiter(orDefault(cfg.SignInRateLimit, 20)),
+		backchannelLimiter: newWindowLimiter(200),
 	}
+	a.cookies.legacy = cfg.AcceptLegacyCookies
+	if a.postLogoutRedirect == "" {
+		// One fixed URI that the IdP client registers exactly: Keycloak
+		// refuses an unregistered post_logout_redirect_uri and then does
+		// not end its session.
+		a.postLogoutRedirect = a.origin + "/"
+	}
+	return a
 }
 
 // authActions are the Auth.js actions (contract C0); only signin, callback
@@ -101,6 +113,13 @@ func clientIP(c *gin.Context) string { return c.ClientIP() }
 // handlersReady guards routes whose use cases are optional in tests.
 func (a *authAPI) signInConfigured() bool {
 	return a.h.StartSignIn != nil && a.h.CompleteSignIn != nil
+}
+
+func orDefault(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
 }
 
 func tokenRate(n int) int {

@@ -48,6 +48,7 @@ var errorMessages = map[string]string{
 	"MissingCSRF":           "Your sign-in form expired. Please try again.",
 	"SessionRequired":       "Please sign in to access this page.",
 	"Unavailable":           "The service is temporarily unavailable. Please try again in a moment.",
+	"RateLimited":           "Too many sign-in attempts. Please wait a moment and try again.",
 }
 
 func errorMessage(t string) string {
@@ -67,7 +68,9 @@ func (a *authAPI) signinPage(c *gin.Context) {
 	p := page{
 		Title: "Sign in", Action: a.basePath + "/signin/" + a.provider.ID, CSRFToken: r.csrfToken,
 		CallbackURL: r.callbackURL, Button: "Sign in with " + a.provider.Name,
-		AutoSubmit: errType == "",
+		// Auto-submit only for the app's own navigations: a cross-site link
+		// must not start a silent sign-in (the user clicks instead).
+		AutoSubmit: errType == "" && c.GetHeader("Sec-Fetch-Site") != "cross-site" && c.GetHeader("Sec-Fetch-Site") != "same-site",
 	}
 	if errType != "" {
 		p.Message = errorMessage(errType)

@@ -31,6 +31,13 @@ func (a *authAPI) signin(c *gin.Context) {
 		r.fail("Configuration")
 		return
 	}
+	// Every started sign-in stores a row for 15 minutes: one client may not
+	// start more than a few per second.
+	if !a.signinLimiter.allow(clientIP(c), time.Now()) {
+		c.Header("Retry-After", "1")
+		writeJSON(c, http.StatusTooManyRequests, map[string]string{"url": a.origin + a.basePath + "/error?error=RateLimited"}, false)
+		return
+	}
 	// The binding value lives only in this browser's cookie; the flow row
 	// keeps its hash. A state value alone cannot complete the sign-in.
 	binding := randomValue()
@@ -94,6 +101,7 @@ func (a *authAPI) callback(c *gin.Context) {
 	res, err := a.h.CompleteSignIn.Handle(c.Request.Context(), application.CompleteSignIn{
 		Provider: provider, State: state, Code: code, Issuer: iss, ProviderError: providerErr,
 		BrowserBinding: bindingHash, IPAddress: clientIP(c), UserAgent: c.Request.UserAgent(),
+		PreviousToken: a.cookies.sessionToken(c.Request),
 	})
 	a.cookies.clear(c.Writer, a.cookies.pkce)
 	if err != nil {

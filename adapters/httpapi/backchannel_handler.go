@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -18,6 +19,13 @@ const maxLogoutBody = 64 << 10
 // the IdP's keys or the database cannot be reached; always no-store.
 func (a *authAPI) backchannelLogout(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
+	// Each call costs a signature check and a database write: bound it per
+	// client (Keycloak sends one per logged-out session).
+	if !a.backchannelLimiter.allow(clientIP(c), time.Now()) {
+		c.Header("Retry-After", "1")
+		respondError(c, errRateLimited)
+		return
+	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxLogoutBody)
 	if err := c.Request.ParseForm(); err != nil {
 		respondCode(c, http.StatusBadRequest, "invalid_request", "malformed or oversized form")

@@ -31,6 +31,15 @@ type Config struct {
 	// TokenRateLimit is the most /token calls per session per second and
 	// process (0: default 10).
 	TokenRateLimit int
+	// SignInRateLimit is the most sign-ins a client IP may start per second
+	// and process (0: default 20).
+	SignInRateLimit int
+	// AcceptLegacyCookies reads NextAuth v4 session cookie names during a
+	// cut-over from the replaced app.
+	AcceptLegacyCookies bool
+	// MetricsToken, when set, is required as a bearer token on /metrics;
+	// without it /metrics answers only loopback clients.
+	MetricsToken string
 }
 
 // BasePath returns the Auth.js base path, e.g. "/api/auth".

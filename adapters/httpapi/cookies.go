@@ -12,6 +12,8 @@ import (
 type cookieNames struct {
 	session, csrf, callbackURL, pkce string
 	secure                           bool
+	// legacy accepts NextAuth v4 session cookie names (cut-over only).
+	legacy bool
 }
 
 func newCookieNames(secure bool) cookieNames {
@@ -27,9 +29,16 @@ func newCookieNames(secure bool) cookieNames {
 	}
 }
 
-// legacySessionCookies are NextAuth v4 names, read during a cut-over so
-// sessions imported from the old app keep working.
-var legacySessionCookies = []string{"__Secure-next-auth.session-token", "next-auth.session-token"}
+// legacySessionCookie is the NextAuth v4 name, read only during a cut-over
+// (AUTH_ACCEPT_LEGACY_COOKIES) so sessions imported from the old app keep
+// working. Over https only the __Secure- name: an unprefixed cookie can be
+// planted by a sibling subdomain or over plain http (session fixation).
+func (n cookieNames) legacySessionCookie() string {
+	if n.secure {
+		return "__Secure-next-auth.session-token"
+	}
+	return "next-auth.session-token"
+}
 
 // setCookie writes one cookie with Auth.js's attributes: Path=/, HttpOnly,
 // SameSite=Lax, Secure over https, no Domain. value must already be in wire
@@ -77,8 +86,8 @@ func (n cookieNames) sessionToken(r *http.Request) string {
 	if c, err := r.Cookie(n.session); err == nil && c.Value != "" {
 		return c.Value
 	}
-	for _, name := range legacySessionCookies {
-		if c, err := r.Cookie(name); err == nil && c.Value != "" {
+	if n.legacy {
+		if c, err := r.Cookie(n.legacySessionCookie()); err == nil && c.Value != "" {
 			return c.Value
 		}
 	}

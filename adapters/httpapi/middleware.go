@@ -2,11 +2,14 @@ package httpapi
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -85,5 +88,59 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 			}
 		}()
 		c.Next()
+	}
+}
+
+// securityHeaders sets the headers every authbff page and JSON answer gets
+// (not proxied answers: the backend owns those, the proxy guards them).
+// HSTS only over https.
+func securityHeaders(cfg Config) gin.HandlerFunc {
+	hsts := cfg.Secure()
+	return func(c *gin.Context) {
+		if strings.HasPrefix(c.Request.URL.Path, ProxyPrefix+"/") {
+			c.Next()
+			return
+		}
+		h := c.Writer.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		if hsts {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		c.Next()
+	}
+}
+
+// bodyDeadline bounds how long a client may take to send a request body on
+// authbff's own routes (the proxy streams uploads and is exempt), so a slow
+// client cannot hold a connection and a goroutine forever.
+func bodyDeadline(d time.Duration) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !strings.HasPrefix(c.Request.URL.Path, ProxyPrefix+"/") {
+			_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(d))
+		}
+		c.Next()
+	}
+}
+
+// metricsGuard lets Prometheus in: with a token configured, a matching
+// bearer token; without one, loopback clients only (the socket peer, never
+// a forwarded header).
+func metricsGuard(token string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if token != "" {
+			got := strings.TrimPrefix(c.GetHeader("Authorization"), "Bearer ")
+			if subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1 {
+				c.Next()
+				return
+			}
+		} else if host, _, err := net.SplitHostPort(c.Request.RemoteAddr); err == nil {
+			if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+				c.Next()
+				return
+			}
+		}
+		respondCode(c, http.StatusForbidden, "forbidden", "metrics need the metrics token")
 	}
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -54,7 +55,7 @@ func NewRouter(cfg Config, h Handlers, log *slog.Logger) (*gin.Engine, error) {
 	if len(cfg.TrustedProxies) == 0 {
 		r.ForwardedByClientIP = false
 	}
-	r.Use(requestID(), recovery(log), accessLog(log))
+	r.Use(requestID(), recovery(log), accessLog(log), securityHeaders(cfg), bodyDeadline(30*time.Second))
 
 	health := healthHandlers{ready: h.Readiness}
 	r.GET("/healthz", health.healthz)
@@ -77,7 +78,7 @@ func NewRouter(cfg Config, h Handlers, log *slog.Logger) (*gin.Engine, error) {
 	base.POST("/cleanup", auth.runCleanup)
 	base.POST("/backchannel-logout", auth.backchannelLogout)
 	if h.Metrics != nil {
-		r.GET("/metrics", gin.WrapH(h.Metrics))
+		r.GET("/metrics", metricsGuard(cfg.MetricsToken), gin.WrapH(h.Metrics))
 	}
 
 	px := proxyRoute{a: auth, handler: h.Proxy, prefix: ProxyPrefix}

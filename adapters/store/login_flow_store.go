@@ -82,10 +82,11 @@ func (s *LoginFlowStore) DeleteExpired(ctx context.Context, now time.Time, limit
 	return deleteBatch(ctx, s.db, "login_flows", "state", "expires <= ?", limit, now.UTC())
 }
 
-// Count implements ports.LoginFlowStore.
-func (s *LoginFlowStore) Count(ctx context.Context) (int64, error) {
+// CountPending implements ports.LoginFlowStore (an index range scan on
+// expires).
+func (s *LoginFlowStore) CountPending(ctx context.Context, now time.Time) (int64, error) {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
-	n, err := s.db.NewSelect().Model((*loginFlowRow)(nil)).Count(ctx)
+	n, err := s.db.NewSelect().Model((*loginFlowRow)(nil)).Where("expires > ?", now.UTC()).Count(ctx)
 	return int64(n), mapError(err)
 }

@@ -300,6 +300,21 @@ func LoadConfig(lookup env) (Config, error) {
 		}
 		cfg.HTTP.DisableTokenEndpoint = !b
 	}
+	if v, name := get("AUTH_SIGNIN_RATE_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100000 {
+			errs.add(name, "must be sign-ins per second per client IP from 1 to 100000, got %q", v)
+		}
+		cfg.HTTP.SignInRateLimit = n
+	}
+	if v, name := get("AUTH_ACCEPT_LEGACY_COOKIES"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs.add(name, "must be true or false, got %q", v)
+		}
+		cfg.HTTP.AcceptLegacyCookies = b
+	}
+	cfg.HTTP.MetricsToken, _ = get("AUTH_METRICS_TOKEN")
 	if v, name := get("AUTH_TOKEN_RATE_LIMIT"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 10000 {

@@ -47,7 +47,7 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		require.NoError(t, err)
 		_, err = env.LoginFlows.Consume(t.Context(), f.State, f.BrowserBinding, base)
 		require.ErrorIs(t, err, domain.ErrLoginFlowNotFound)
-		n, err := env.LoginFlows.Count(t.Context())
+		n, err := env.LoginFlows.CountPending(t.Context(), base.Add(-time.Hour))
 		require.NoError(t, err)
 		require.Zero(t, n)
 	})
@@ -94,7 +94,7 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 			_, err = env.LoginFlows.Consume(t.Context(), f.State, f.BrowserBinding, now.Add(-2*time.Hour))
 			require.ErrorIs(t, err, domain.ErrLoginFlowNotFound, "an expired flow is removed when consumed")
 		}
-		n, err := env.LoginFlows.Count(t.Context())
+		n, err := env.LoginFlows.CountPending(t.Context(), base.Add(-time.Hour))
 		require.NoError(t, err)
 		require.EqualValues(t, 1, n)
 		_, err = env.LoginFlows.Consume(t.Context(), live.State, live.BrowserBinding, now)
@@ -108,7 +108,7 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		require.NoError(t, env.LoginFlows.Save(t.Context(), f))
 		_, err := env.LoginFlows.Consume(t.Context(), f.State, domain.HashSecret("intruder"), now)
 		require.ErrorIs(t, err, domain.ErrLoginFlowNotFound, "a wrong binding learns nothing about expiry")
-		n, err := env.LoginFlows.Count(t.Context())
+		n, err := env.LoginFlows.CountPending(t.Context(), base.Add(-time.Hour))
 		require.NoError(t, err)
 		require.EqualValues(t, 1, n)
 	})
@@ -163,7 +163,7 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 	t.Run("case=count and delete expired in batches", func(t *testing.T) {
 		t.Parallel()
 		env := newEnv(t)
-		n, err := env.LoginFlows.Count(t.Context())
+		n, err := env.LoginFlows.CountPending(t.Context(), now)
 		require.NoError(t, err)
 		require.Zero(t, n)
 
@@ -176,9 +176,12 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 			live = append(live, f)
 			require.NoError(t, env.LoginFlows.Save(t.Context(), f))
 		}
-		n, err = env.LoginFlows.Count(t.Context())
+		n, err = env.LoginFlows.CountPending(t.Context(), now)
 		require.NoError(t, err)
-		require.EqualValues(t, 7, n)
+		require.EqualValues(t, 2, n, "expired flows awaiting cleanup do not count")
+		n, err = env.LoginFlows.CountPending(t.Context(), now.Add(-time.Hour))
+		require.NoError(t, err)
+		require.EqualValues(t, 7, n, "an hour earlier all seven were pending")
 
 		var batches []int64
 		for {
@@ -191,7 +194,7 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 			require.Less(t, len(batches), 10)
 		}
 		require.Equal(t, []int64{2, 2, 1}, batches)
-		n, err = env.LoginFlows.Count(t.Context())
+		n, err = env.LoginFlows.CountPending(t.Context(), base.Add(-time.Hour))
 		require.NoError(t, err)
 		require.EqualValues(t, 2, n)
 		for _, f := range live {

@@ -75,9 +75,15 @@ func (s *LoginFlowStore) DeleteExpired(_ context.Context, now time.Time, limit i
 	return n, nil
 }
 
-// Count implements ports.LoginFlowStore.
-func (s *LoginFlowStore) Count(context.Context) (int64, error) {
+// CountPending implements ports.LoginFlowStore.
+func (s *LoginFlowStore) CountPending(_ context.Context, now time.Time) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return int64(len(s.flows)), nil
+	var n int64
+	for _, f := range s.flows {
+		if !f.Expired(now) {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -59,6 +59,7 @@ func cleanupCmd(ctx context.Context, args []string, out io.Writer) error {
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
 	done := make(chan *loadResult, 1)
+	watch := newCPUWatch(f.watches(ctx))
 	started := time.Now()
 	go func() { done <- generate(loadCtx, f.o) }()
 
@@ -80,6 +81,7 @@ func cleanupCmd(ctx context.Context, args []string, out io.Writer) error {
 	}
 	stopLoad()
 	r := <-done
+	cpu := watch.String()
 
 	v := judge(r, f.maxFail)
 	base := summarize(window(r.samples, 2*time.Second, cleanStart), cleanStart-2*time.Second)
@@ -101,6 +103,7 @@ func cleanupCmd(ctx context.Context, args []string, out io.Writer) error {
 		passFail(cleanErr == nil && cleanEnd-cleanStart <= 10*time.Minute && longest <= time.Second && ratio <= 2))
 	fmt.Fprintln(out, "whole run:")
 	report(out, r, v)
+	fmt.Fprintf(out, "cpu          %s\n", cpu)
 	if cleanErr != nil {
 		return fmt.Errorf("cleanup: %w", cleanErr)
 	}

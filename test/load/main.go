@@ -32,6 +32,7 @@ commands:
   profile-serve        serve the session route in-process for a while and write a CPU profile
   createdb, dropdb     make and remove a throwaway database (helpers for session-bench.sh)
   freeport             print a free loopback port
+  tokens               print seeded cookie values, one a line (for wrk-session.lua)
 
 Run "go run ./test/load <command> -h" for a command's flags.
 `
@@ -74,6 +75,8 @@ func dispatch(ctx context.Context, args []string, out io.Writer) error {
 		return dropDBCmd(ctx, args[1:], out)
 	case "freeport":
 		return freePortCmd(ctx, args[1:], out)
+	case "tokens":
+		return tokensCmd(ctx, args[1:], out)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil
