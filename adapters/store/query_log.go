@@ -36,7 +36,7 @@ func OpenLogged(cfg Config, log *slog.Logger) (*DB, error) {
 		return nil, err
 	}
 	if log != nil && log.Enabled(context.Background(), slog.LevelDebug) {
-		db.AddQueryHook(queryLog{log: log})
+		db.DB = db.WithQueryHook(queryLog{log: log})
 	}
 	return db, nil
 }

@@ -261,7 +261,7 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 		result <- r
 	}()
 	time.Sleep(300 * time.Millisecond) // the request is now waiting on the upstream
-	cancel()                            // what SIGTERM does
+	cancel()                           // what SIGTERM does
 	r := <-result
 	require.Equal(t, http.StatusOK, r.Status, "the in-flight request completed")
 	require.JSONEq(t, `{"slow":true}`, string(r.Body))

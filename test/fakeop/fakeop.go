@@ -24,14 +24,14 @@ type Fault int
 
 // Faults.
 const (
-	None         Fault = iota
-	Slow               // sleeps Delay before answering
-	ServerError        // 503
-	InvalidGrant       // 400 invalid_grant
-	Reset              // closes the connection without an answer
-	Redirect           // 307 to RedirectTarget
-	BareForbidden      // 403 with an HTML body and no OAuth error (an ingress page)
-	InvalidClient      // 401 invalid_client (authbff misconfigured)
+	None          Fault = iota
+	Slow                // sleeps Delay before answering
+	ServerError         // 503
+	InvalidGrant        // 400 invalid_grant
+	Reset               // closes the connection without an answer
+	Redirect            // 307 to RedirectTarget
+	BareForbidden       // 403 with an HTML body and no OAuth error (an ingress page)
+	InvalidClient       // 401 invalid_client (authbff misconfigured)
 )
 
 // OP is the fake provider.
