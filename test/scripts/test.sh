@@ -88,10 +88,19 @@ go vet ./...
 echo "==> lint"
 make --no-print-directory lint
 wait_keycloak
-echo "==> go test -race ./..."
-go test -race -count=1 -timeout 30m ./... 2>&1 | tee "$work/go-test.log"
-status=${PIPESTATUS[0]}
-passed=$(grep -c '^ok ' "$work/go-test.log" || true)
-failed=$(grep -c '^FAIL' "$work/go-test.log" || true)
-echo "packages: $passed ok, $failed failed"
+echo "==> go test -race ./...   (full log: test-output.log; shown: every test's result, the dialect runs of the"
+echo "    storage contract suites, and the measurements the tests log)"
+set +e
+go test -race -count=1 -timeout 40m -v ./... >"$root/test-output.log" 2>&1
+status=$?
+set -e
+grep -E '^(ok|FAIL|panic:|--- (PASS|FAIL|SKIP))|^    --- (PASS|FAIL|SKIP): Test[A-Za-z]+/(postgres|sqlite) |^\s+[a-z_]+_test\.go:[0-9]+: (round [0-9]|[0-9]+ (requests|forged)|seed )' "$root/test-output.log" || true
+if [ $status -ne 0 ]; then
+  echo "==> failures (from test-output.log):"
+  grep -E -B2 -A25 '^\s*--- FAIL' "$root/test-output.log" | head -300 || true
+fi
+passed=$(grep -c '^--- PASS' "$root/test-output.log" || true)
+failed=$(grep -c '^--- FAIL' "$root/test-output.log" || true)
+skipped=$(grep -c '^--- SKIP' "$root/test-output.log" || true)
+echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"
