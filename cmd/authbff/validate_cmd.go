@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/authbff/authbff/adapters/keycloak"
 	"github.com/authbff/authbff/adapters/store"
 )
 
@@ -37,6 +38,19 @@ func validateCmd(ctx context.Context, cfg Config, out io.Writer) error {
 		return fmt.Errorf("schema: %s", oneLine(err))
 	}
 	fmt.Fprintln(out, "ok   schema complete")
+	if cfg.Keycloak == nil {
+		fmt.Fprintln(out, "ok   identity provider: the embedded development IdP (no AUTH_KEYCLOAK_ISSUER)")
+		return nil
+	}
+	idp, err := keycloak.New(*cfg.Keycloak, newLogger(cfg, io.Discard))
+	if err != nil {
+		return fmt.Errorf("identity provider: %s", oneLine(err))
+	}
+	fmt.Fprintf(out, "ok   identity provider discovery at %s\n", cfg.Keycloak.Issuer)
+	if err := idp.CheckClientCredentials(ctx); err != nil {
+		return fmt.Errorf("identity provider client %q: %s", cfg.Keycloak.ClientID, oneLine(err))
+	}
+	fmt.Fprintf(out, "ok   client %q authenticated by the identity provider\n", cfg.Keycloak.ClientID)
 	return nil
 }
 

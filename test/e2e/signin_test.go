@@ -213,3 +213,18 @@ func TestCallbackRefusals(t *testing.T) {
 	})
 	require.Equal(t, 0, e.count(`SELECT count(*) FROM sessions WHERE user_id IS NULL`))
 }
+
+// TestValidateChecksKeycloak: `authbff validate` checks discovery and that
+// Keycloak accepts the client's credentials.
+func TestValidateChecksKeycloak(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	out, err := e.command(nil, "validate").CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Contains(t, string(out), `ok   client "web_app" authenticated by the identity provider`)
+
+	out, err = e.command(map[string]string{"AUTH_KEYCLOAK_SECRET": "wrong"}, "validate").CombinedOutput()
+	require.Error(t, err)
+	require.Contains(t, string(out), "refused the client id or secret")
+	require.NotContains(t, string(out), "wrong", "the secret is never printed")
+}
