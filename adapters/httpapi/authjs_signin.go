@@ -104,6 +104,7 @@ func (a *authAPI) callback(c *gin.Context) {
 		PreviousToken: a.cookies.sessionToken(c.Request),
 	})
 	a.cookies.clear(c.Writer, a.cookies.pkce)
+	c.Header("Cache-Control", "no-store") // it sets the session cookie
 	if err != nil {
 		a.signInFailure(r, err)
 		return

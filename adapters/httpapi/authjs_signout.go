@@ -44,5 +44,6 @@ func (a *authAPI) signout(c *gin.Context) {
 		}
 	}
 	a.cookies.clearSession(c.Writer, c.Request)
+	c.Header("Cache-Control", "no-store")
 	r.redirect(target)
 }

@@ -21,7 +21,9 @@ func do(t *testing.T, c *http.Client, method, url string, header map[string]stri
 	require.NoError(t, err)
 	var body map[string]any
 	if resp.StatusCode != http.StatusNoContent && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		readJSON(t, resp, &body)
+		var v any
+		readJSON(t, resp, &v)
+		body, _ = v.(map[string]any)
 	} else {
 		resp.Body.Close()
 	}
@@ -148,4 +150,21 @@ func TestTokenEndpoint(t *testing.T) {
 
 	status, _, _ = do(t, browser(t), "GET", a.url("/api/auth/token"), csrfHeader)
 	require.Equal(t, 401, status)
+}
+
+// TestSecurityHeadersOnEveryRoute: every answer of authbff itself carries
+// nosniff, frame denial and no-referrer (SECURITY A.11.1).
+func TestSecurityHeadersOnEveryRoute(t *testing.T) {
+	a := newTestApp(t)
+	c := browser(t)
+	for _, p := range []string{"/healthz", "/readyz", "/api/auth/session", "/api/auth/csrf", "/api/auth/providers",
+		"/api/auth/signin", "/api/auth/error?error=Configuration", "/api/auth/sessions", "/api/auth/nope", "/nope", "/openapi.json"} {
+		_, _, h := do(t, c, "GET", a.url(p), nil)
+		require.Equal(t, "nosniff", h.Get("X-Content-Type-Options"), p)
+		require.Equal(t, "DENY", h.Get("X-Frame-Options"), p)
+		require.Equal(t, "no-referrer", h.Get("Referrer-Policy"), p)
+		require.Contains(t, h.Get("Content-Security-Policy"), "frame-ancestors 'none'", p)
+	}
+	status, _, _ := do(t, c, "TRACE", a.url("/api/auth/session"), nil)
+	require.Equal(t, 400, status)
 }

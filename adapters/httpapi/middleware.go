@@ -104,6 +104,7 @@ func securityHeaders(cfg Config) gin.HandlerFunc {
 		h := c.Writer.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
 		h.Set("Referrer-Policy", "no-referrer")
 		if hsts {
 			h.Set("Strict-Transport-Security", "max-age=31536000")

@@ -189,6 +189,9 @@ func LoadConfig(lookup env) (Config, error) {
 		}
 		sc.PoolTimeout = d
 	}
+	if cfg.Production && sc.Dialect == store.Postgres && insecurePostgres(sc.DSN) {
+		errs.add(dbVar, "sslmode=disable is refused in production for a non-local database (use sslmode=verify-full)")
+	}
 	cfg.Store = sc
 	cfg.MigrateOnStart = sc.Dialect == store.SQLite && !cfg.Production
 	if v, name := get("AUTH_MIGRATE_ON_START"); v != "" {
@@ -432,4 +435,19 @@ func parseProxyRules(v string) ([]application.PathRule, error) {
 		rules = append(rules, application.PathRule{Prefix: prefix, Roles: names})
 	}
 	return rules, nil
+}
+
+// insecurePostgres reports a DSN that turns TLS off for a host that is not
+// on this machine.
+func insecurePostgres(dsn string) bool {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Query().Get("sslmode") != "disable" {
+		return false
+	}
+	host := u.Hostname()
+	if host == "" || host == "localhost" || strings.HasPrefix(u.Query().Get("host"), "/") {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }

@@ -54,6 +54,7 @@ func TestLoadConfigNamesTheBadVariable(t *testing.T) {
 		{"issuer is a URL", map[string]string{"AUTH_KEYCLOAK_ISSUER": "keycloak", "AUTH_KEYCLOAK_ID": "x"}, "AUTH_KEYCLOAK_ISSUER"},
 		{"backend API URL", map[string]string{"NEXT_PUBLIC_SPRING_API_URL": "not a url"}, "NEXT_PUBLIC_SPRING_API_URL"},
 		{"proxy rules", map[string]string{"AUTH_PROXY_RULES": "admin-without-slash"}, "AUTH_PROXY_RULES"},
+		{"production refuses plaintext postgres", map[string]string{"AUTH_ENV": "production", "AUTH_URL": "https://app.example.com/api/auth", "DATABASE_URL": "postgres://u@db.internal/db?sslmode=disable", "AUTH_SECRET": strings.Repeat("s", 40)}, "DATABASE_URL"},
 		{"production needs a secret", map[string]string{"AUTH_ENV": "production", "AUTH_URL": "https://app.example.com/api/auth", "DATABASE_URL": "postgres://u@h/db"}, "AUTH_SECRET"},
 	}
 	for _, tc := range cases {
