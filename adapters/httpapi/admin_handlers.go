@@ -37,11 +37,7 @@ func (a *authAPI) adminListUserSessions(c *gin.Context) {
 
 // adminRevokeUserSessions is DELETE /api/auth/admin/users/:user/sessions.
 func (a *authAPI) adminRevokeUserSessions(c *gin.Context) {
-	if !a.sameOriginOrHeader(c) {
-		respondError(c, errCSRF)
-		return
-	}
-	info, ok := a.requireSession(c)
+	info, ok := a.requireSessionForChange(c)
 	if !ok {
 		return
 	}
@@ -68,12 +64,7 @@ type statsJSON struct {
 
 // sessionStats is GET /api/auth/cleanup (admin role).
 func (a *authAPI) sessionStats(c *gin.Context) {
-	info, ok := a.requireSession(c)
-	if !ok {
-		return
-	}
-	if err := application.RequireAdmin(&info); err != nil {
-		respondError(c, err)
+	if _, ok := a.requireAdmin(c, false); !ok {
 		return
 	}
 	st, err := a.h.SessionStats.Handle(c.Request.Context())
@@ -88,16 +79,7 @@ func (a *authAPI) sessionStats(c *gin.Context) {
 
 // runCleanup is POST /api/auth/cleanup (admin role): runs cleanup now.
 func (a *authAPI) runCleanup(c *gin.Context) {
-	if !a.sameOriginOrHeader(c) {
-		respondError(c, errCSRF)
-		return
-	}
-	info, ok := a.requireSession(c)
-	if !ok {
-		return
-	}
-	if err := application.RequireAdmin(&info); err != nil {
-		respondError(c, err)
+	if _, ok := a.requireAdmin(c, true); !ok {
 		return
 	}
 	res, err := a.h.Cleanup.Handle(c.Request.Context(), application.CleanupSessions{})

@@ -51,6 +51,34 @@ func (a *authAPI) requireSession(c *gin.Context) (application.SessionInfo, bool)
 	return info, true
 }
 
+// requireSessionForChange is requireSession for state-changing routes: the
+// CSRF check first (403 csrf_required), then the session.
+func (a *authAPI) requireSessionForChange(c *gin.Context) (application.SessionInfo, bool) {
+	if !a.sameOriginOrHeader(c) {
+		respondError(c, errCSRF)
+		return application.SessionInfo{}, false
+	}
+	return a.requireSession(c)
+}
+
+// requireAdmin is requireSession (or requireSessionForChange) plus the
+// admin role (403 forbidden).
+func (a *authAPI) requireAdmin(c *gin.Context, change bool) (application.SessionInfo, bool) {
+	require := a.requireSession
+	if change {
+		require = a.requireSessionForChange
+	}
+	info, ok := require(c)
+	if !ok {
+		return info, false
+	}
+	if err := application.RequireAdmin(&info); err != nil {
+		respondError(c, err)
+		return info, false
+	}
+	return info, true
+}
+
 // unsafeMethod reports methods that change state.
 func unsafeMethod(m string) bool {
 	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions

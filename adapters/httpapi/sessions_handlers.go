@@ -50,11 +50,7 @@ func (a *authAPI) listSessions(c *gin.Context) {
 // revokeSession is DELETE /api/auth/sessions/:id: one of the caller's own
 // sessions (404 for anyone else's). Revoking the current one signs out.
 func (a *authAPI) revokeSession(c *gin.Context) {
-	if !a.sameOriginOrHeader(c) {
-		respondError(c, errCSRF)
-		return
-	}
-	info, ok := a.requireSession(c)
+	info, ok := a.requireSessionForChange(c)
 	if !ok {
 		return
 	}
@@ -71,11 +67,7 @@ func (a *authAPI) revokeSession(c *gin.Context) {
 
 // revokeOtherSessions is DELETE /api/auth/sessions: all but the current one.
 func (a *authAPI) revokeOtherSessions(c *gin.Context) {
-	if !a.sameOriginOrHeader(c) {
-		respondError(c, errCSRF)
-		return
-	}
-	info, ok := a.requireSession(c)
+	info, ok := a.requireSessionForChange(c)
 	if !ok {
 		return
 	}
