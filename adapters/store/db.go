@@ -20,6 +20,8 @@ import (
 type DB struct {
 	*bun.DB
 	cfg Config
+	// qlog logs statements that bypass bun's hooks (prepared statements).
+	qlog *queryLog
 }
 
 // Open opens (but does not migrate) the configured database. It does not

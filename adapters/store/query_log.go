@@ -21,9 +21,13 @@ var _ bun.QueryHook = queryLog{}
 func (q queryLog) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
 
 func (q queryLog) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
-	attrs := []any{"op", e.Operation(), "duration_ms", float64(time.Since(e.StartTime).Microseconds()) / 1000}
-	if e.Err != nil {
-		attrs = append(attrs, "error", e.Err.Error())
+	q.record(ctx, e.Operation(), e.StartTime, e.Err)
+}
+
+func (q queryLog) record(ctx context.Context, op string, start time.Time, err error) {
+	attrs := []any{"op", op, "duration_ms", float64(time.Since(start).Microseconds()) / 1000}
+	if err != nil {
+		attrs = append(attrs, "error", err.Error())
 	}
 	q.log.DebugContext(ctx, "db query", attrs...)
 }
@@ -36,7 +40,8 @@ func OpenLogged(cfg Config, log *slog.Logger) (*DB, error) {
 		return nil, err
 	}
 	if log != nil && log.Enabled(context.Background(), slog.LevelDebug) {
-		db.DB = db.WithQueryHook(queryLog{log: log})
+		db.qlog = &queryLog{log: log}
+		db.DB = db.WithQueryHook(*db.qlog)
 	}
 	return db, nil
 }

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
 	"github.com/authbff/authbff/domain"
@@ -116,7 +117,7 @@ func (s *SessionStore) Lookup(ctx context.Context, hash domain.TokenHash) (ports
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
 	var row lookupRow
-	err := s.db.NewRaw(s.lookupSQL(), string(hash)).Scan(ctx, &row)
+	err := s.lookup(ctx, hash, &row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ports.SessionView{}, domain.ErrSessionNotFound
 	}
@@ -139,7 +140,35 @@ func (s *SessionStore) Lookup(ctx context.Context, hash domain.TokenHash) (ports
 	return view, nil
 }
 
-func (s *SessionStore) lookupSQL() string {
+// lookup runs the lookup statement. On PostgreSQL it is a real prepared
+// statement ($1, cached per connection by pgx), so the server plans it once
+// per connection instead of on every request: bun would write the hash into
+// the text, making every statement new.
+func (s *SessionStore) lookup(ctx context.Context, hash domain.TokenHash, row *lookupRow) error {
+	if !s.db.isPostgres() {
+		return s.db.NewRaw(s.lookupSQL("?"), string(hash)).Scan(ctx, row)
+	}
+	if s.db.qlog != nil {
+		defer func(start time.Time) { s.db.qlog.record(ctx, "SELECT", start, nil) }(time.Now())
+	}
+	rows, err := s.db.DB.DB.QueryContext(ctx, s.lookupSQL("$1"), pgx.QueryExecModeCacheStatement, string(hash))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := s.db.ScanRow(ctx, rows, row); err != nil {
+		return err
+	}
+	return rows.Err()
+}
+
+func (s *SessionStore) lookupSQL(param string) string {
 	roles, orgs := "json_agg(json_build_array(x.name, x.source) ORDER BY x.source, x.name)",
 		"json_agg(json_build_array(x.id, x.alias, x.name, x.tenant_id) ORDER BY x.alias)"
 	if !s.db.isPostgres() {
@@ -152,7 +181,7 @@ func (s *SessionStore) lookupSQL() string {
 		JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = s.user_id ORDER BY r.source, r.name) x) AS roles_json,
 	(SELECT coalesce(` + orgs + `, '[]') FROM (SELECT o.id, o.alias, o.name, o.tenant_id FROM user_organizations uo
 		JOIN organizations o ON o.id = uo.organization_id WHERE uo.user_id = s.user_id ORDER BY o.alias) x) AS orgs_json
-FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`
+FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ` + param
 }
 
 func decodeRoles(js string) ([]domain.Role, error) {
