@@ -4,14 +4,22 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/authbff/authbff/domain"
 	"github.com/authbff/authbff/ports"
 )
 
 // DefaultCleanupBatchSize bounds each delete statement, so cleanup never holds
-// locks on more rows than this, whatever the backlog.
-const DefaultCleanupBatchSize = 5000
+// locks on more rows than this, whatever the backlog. Measured with 1M
+// expired rows under load: 5000-row batches held locks up to 2 s and raised
+// the session lookups' p99 tenfold; 1000-row batches with a pause keep both
+// small (README, "Measurements").
+const DefaultCleanupBatchSize = 1000
+
+// DefaultCleanupPause is the breather between two full batches, so a large
+// backlog is worked off beside the request load instead of in front of it.
+const DefaultCleanupPause = 20 * time.Millisecond
 
 // CleanupSessions removes expired sessions, login flows and verification
 // tokens. The nightly `auth:cleanup` of the replaced system, as a use case run
@@ -19,6 +27,9 @@ const DefaultCleanupBatchSize = 5000
 type CleanupSessions struct {
 	// BatchSize is the most rows one statement deletes; 0 means the default.
 	BatchSize int
+	// Pause is the wait between two full batches; 0 means the default, a
+	// negative value none.
+	Pause time.Duration
 }
 
 // CleanupSessionsHandler runs CleanupSessions.
@@ -46,6 +57,10 @@ func (h *CleanupSessionsHandler) Handle(ctx context.Context, cmd CleanupSessions
 	if batch <= 0 {
 		batch = DefaultCleanupBatchSize
 	}
+	pause := cmd.Pause
+	if pause == 0 {
+		pause = DefaultCleanupPause
+	}
 	now := h.now()
 	var res domain.CleanupResult
 	steps := []struct {
@@ -67,6 +82,13 @@ func (h *CleanupSessionsHandler) Handle(ctx context.Context, cmd CleanupSessions
 			}
 			if n < int64(batch) {
 				break
+			}
+			if pause > 0 {
+				select {
+				case <-ctx.Done():
+					return res, fmt.Errorf("cleanup %s: %w", s.what, ctx.Err())
+				case <-time.After(pause):
+				}
 			}
 		}
 	}

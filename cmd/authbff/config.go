@@ -239,11 +239,11 @@ func LoadConfig(lookup env) (Config, error) {
 		}
 		cfg.CleanupInterval = d
 	}
-	cfg.CleanupBatchSize = 5000
+	cfg.CleanupBatchSize = 1000
 	if v, name := get("AUTH_CLEANUP_BATCH_SIZE"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100000 {
-			errs.add(name, "must be an integer from 1 to 100000, got %q", v)
+		if err != nil || n < 1 || n > 5000 {
+			errs.add(name, "must be an integer from 1 to 5000, got %q", v)
 		}
 		cfg.CleanupBatchSize = n
 	}
