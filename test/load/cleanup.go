@@ -33,7 +33,7 @@ func cleanupCmd(ctx context.Context, args []string, out io.Writer) error {
 	var c cleanupOptions
 	fs.StringVar(&c.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "the database authbff serves from")
 	fs.StringVar(&c.authbff, "authbff", "bin/authbff", "authbff binary that runs the cleanup")
-	fs.IntVar(&c.batch, "batch", 5000, "cleanup batch size (authbff sessions cleanup --batch)")
+	fs.IntVar(&c.batch, "batch", 1000, "cleanup batch size (authbff sessions cleanup --batch)")
 	fs.DurationVar(&c.baseline, "baseline", 20*time.Second, "load before the cleanup starts (the first 2 s are not measured)")
 	fs.DurationVar(&c.tail, "tail", 5*time.Second, "load after the cleanup ends")
 	fs.DurationVar(&c.limit, "cleanup-limit", 10*time.Minute, "the cleanup is killed after this long (R8: 10 min)")
