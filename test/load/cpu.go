@@ -29,7 +29,7 @@ type cpuWatch struct {
 type cpuSnapshot struct {
 	busy, total uint64        // machine jiffies
 	self        time.Duration // this process, user + system
-	trees       map[string]uint64
+	trees       map[string]map[int]uint64
 }
 
 func newCPUWatch(trees map[string]int) *cpuWatch {
@@ -39,7 +39,7 @@ func newCPUWatch(trees map[string]int) *cpuWatch {
 }
 
 func (w *cpuWatch) snapshot() cpuSnapshot {
-	s := cpuSnapshot{trees: map[string]uint64{}}
+	s := cpuSnapshot{trees: map[string]map[int]uint64{}}
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
 		line, _, _ := strings.Cut(string(b), "\n")
 		for i, f := range strings.Fields(line)[1:] {
@@ -58,11 +58,11 @@ func (w *cpuWatch) snapshot() cpuSnapshot {
 	}
 	children := childrenOf()
 	for name, pid := range w.trees {
-		t := procTicks(pid)
+		ticks := map[int]uint64{pid: procTicks(pid)}
 		for _, c := range children[pid] {
-			t += procTicks(c)
+			ticks[c] = procTicks(c)
 		}
-		s.trees[name] = t
+		s.trees[name] = ticks
 	}
 	return s
 }
@@ -84,12 +84,24 @@ func (w *cpuWatch) String() string {
 	sort.Strings(names)
 	other := busy*float64(runtime.NumCPU()) - self
 	for _, n := range names {
-		used := float64(end.trees[n]-w.start.trees[n]) / clockTicks / secs
+		used := float64(treeDelta(w.start.trees[n], end.trees[n])) / clockTicks / secs
 		other -= used
 		parts = append(parts, fmt.Sprintf("%s %.2f CPU", n, used))
 	}
 	parts = append(parts, fmt.Sprintf("everything else %.2f CPU", max(0, other)))
 	return strings.Join(parts, ", ")
+}
+
+// treeDelta is the CPU ticks a process tree used between two snapshots:
+// processes that ended in between are lost, new ones count in full.
+func treeDelta(start, end map[int]uint64) uint64 {
+	var d uint64
+	for pid, t := range end {
+		if t >= start[pid] {
+			d += t - start[pid]
+		}
+	}
+	return d
 }
 
 // procTicks returns a process's utime + stime in clock ticks (0 if gone).
