@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/authbff/authbff/domain"
 	"github.com/authbff/authbff/ports"
 )
@@ -48,7 +46,7 @@ type GetAccessTokenHandler struct {
 	log      *slog.Logger
 	skew     time.Duration
 	timeout  time.Duration
-	group    singleflight.Group
+	group    flightGroup
 }
 
 // NewGetAccessTokenHandler returns a GetAccessTokenHandler.
@@ -69,15 +67,11 @@ func (h *GetAccessTokenHandler) Handle(ctx context.Context, q GetAccessToken) (A
 	}
 	// One refresh per session per process; the others wait for its result.
 	// The shared call does not inherit one caller's cancellation.
-	v, err, _ := h.group.Do(sess.ID(), func() (any, error) {
+	return h.group.do(sess.ID(), func() (AccessToken, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.timeout)
 		defer cancel()
 		return h.refresh(ctx, sess.ID(), sess.UserID())
 	})
-	if err != nil {
-		return AccessToken{}, err
-	}
-	return v.(AccessToken), nil
 }
 
 // fresh opens the stored access token if it is not due for refresh.
