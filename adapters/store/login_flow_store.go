@@ -79,7 +79,7 @@ func (s *LoginFlowStore) Consume(ctx context.Context, state string, binding doma
 
 // DeleteExpired implements ports.LoginFlowStore.
 func (s *LoginFlowStore) DeleteExpired(ctx context.Context, now time.Time, limit int) (int64, error) {
-	return deleteBatch(ctx, s.db, "login_flows", "state", "expires <= ?", limit, now.UTC())
+	return deleteBatch(ctx, s.db, "login_flows", "state", "expires <= ?", "expires", limit, now.UTC())
 }
 
 // CountPending implements ports.LoginFlowStore (an index range scan on

@@ -71,7 +71,7 @@ func (s *VerificationTokenStore) DeleteExpired(ctx context.Context, now time.Tim
 	}
 	// The key is composite, so the batch is chosen by (identifier, token_hash).
 	res, err := s.db.ExecContext(ctx, `DELETE FROM verification_tokens WHERE (identifier, token_hash) IN
-	(SELECT identifier, token_hash FROM verification_tokens WHERE expires <= ? LIMIT ?`+lock+`)`, now.UTC(), limit)
+	(SELECT identifier, token_hash FROM verification_tokens WHERE expires <= ? ORDER BY expires LIMIT ?`+lock+`)`, now.UTC(), limit)
 	if err != nil {
 		return 0, mapError(err)
 	}
