@@ -12,9 +12,8 @@ import (
 
 // DefaultCleanupBatchSize bounds each delete statement, so cleanup never holds
 // locks on more rows than this, whatever the backlog. Measured with 1M
-// expired rows under load: 5000-row batches held locks up to 2 s and raised
-// the session lookups' p99 tenfold; 1000-row batches with a pause keep both
-// small (README, "Measurements").
+// expired rows beside 500 req/s of session reads: longest DELETE 256 ms,
+// lookups' p99 ×1.4 (README, "Measurements").
 const DefaultCleanupBatchSize = 1000
 
 // DefaultCleanupPause is the breather between two full batches, so a large
