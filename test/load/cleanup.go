@@ -72,9 +72,9 @@ func cleanupCmd(ctx context.Context, args []string, out io.Writer) error {
 	}
 	mon := startDeleteMonitor(ctx, c.databaseURL)
 	cleanStart := time.Since(started)
-	cleanOut, cleanErr := runCleanup(ctx, c)
+	cleanOut, cleanCPU, cleanErr := runCleanup(ctx, c)
 	cleanEnd := time.Since(started)
-	longest, waits := mon.stop()
+	longest, waits, backendCPU := mon.stop()
 	select {
 	case <-ctx.Done():
 	case <-time.After(c.tail):
@@ -90,7 +90,8 @@ func cleanupCmd(ctx context.Context, args []string, out io.Writer) error {
 	if cleanErr != nil {
 		fmt.Fprintf(out, " (FAILED: %v)", cleanErr)
 	}
-	fmt.Fprintf(out, "\nlongest DELETE seen %s; lookups seen waiting on a lock: %d\n", longest.Round(time.Millisecond), waits)
+	fmt.Fprintf(out, "\nlongest DELETE seen %s; lookups seen waiting on a lock: %d; CPU: authbff cleanup %s, its PostgreSQL backend %s\n",
+		longest.Round(time.Millisecond), waits, cleanCPU.Round(10*time.Millisecond), backendCPU.Round(10*time.Millisecond))
 	fmt.Fprintf(out, "baseline     %d req, %.1f req/s, %s\n", base.count, base.rps, base.latencyLine())
 	fmt.Fprintf(out, "during       %d req, %.1f req/s, %s\n", during.count, during.rps, during.latencyLine())
 	ratio := 0.0
@@ -130,12 +131,12 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 // the cleanup limit. authbff needs no secret for it, but its configuration
 // check would generate a development one into a data folder: give it a
 // throwaway folder.
-func runCleanup(ctx context.Context, c cleanupOptions) (string, error) {
+func runCleanup(ctx context.Context, c cleanupOptions) (string, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.limit)
 	defer cancel()
 	dataDir, err := os.MkdirTemp("", "authbff-load-cleanup-")
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer os.RemoveAll(dataDir)
 	cmd := exec.CommandContext(ctx, c.authbff, "sessions", "cleanup", "--batch", fmt.Sprint(c.batch))
@@ -143,10 +144,15 @@ func runCleanup(ctx context.Context, c cleanupOptions) (string, error) {
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+c.databaseURL, "AUTH_DATA_DIR="+dataDir, "AUTH_DEBUG=false")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return stdout.String(), fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+	err = cmd.Run()
+	var cpu time.Duration
+	if cmd.ProcessState != nil {
+		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
-	return stdout.String(), nil
+	if err != nil {
+		return stdout.String(), cpu, fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), cpu, nil
 }
 
 func countSessions(ctx context.Context, databaseURL string) (expired, total int64, err error) {

@@ -10,9 +10,10 @@
 #
 # Uses TEST_DATABASE_URL (an admin URL) when set, else starts a throwaway
 # cluster with test/scripts/postgres.sh. Knobs (environment): LIVE, EXPIRED,
-# CONNS, DURATION, WARMUP, POOL (connection_limit), POOLS (for `pool`),
-# SERVE_LOG (where serve's logs go; default /dev/null, a file to measure with
-# access logs), RATE (fixed rate instead of a closed loop).
+# CONNS, DURATION, WARMUP, POOL (connection_limit; 20 measured best of
+# 10/20/32 on a 2-core box), POOLS (for `pool`), SERVE_LOG (where serve's logs
+# go; default /dev/null, a file to measure with access logs), RATE (a fixed
+# rate instead of a closed loop), CLEANUP_EXPIRED, CLEANUP_RATE, BASELINE.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -71,7 +72,7 @@ sep='?'; case "$DB_URL" in *'?'*) sep='&' ;; esac
 # run it from $work, never with the developer's Keycloak or production settings.
 clean_env=(env -u AUTH_KEYCLOAK_ISSUER -u KEYCLOAK_ISSUER -u AUTH_KEYCLOAK_ID -u KEYCLOAK_CLIENT_ID
   -u AUTH_ENV -u NODE_ENV -u DB_POOL_SIZE -u DATABASE_POOL_SIZE -u BACKEND_API_URL -u NEXT_PUBLIC_SPRING_API_URL
-  AUTH_SECRET=$SECRET AUTH_DEBUG=false AUTH_DATA_DIR="$work/data")
+  "AUTH_SECRET=$SECRET" AUTH_DEBUG=false AUTH_DATA_DIR="$work/data")
 
 echo "==> migrate"
 (cd "$work" && exec "${clean_env[@]}" DATABASE_URL="$DB_URL" "$root/bin/authbff" migrate up >/dev/null)
