@@ -39,7 +39,7 @@ func newAuthAPI(cfg Config, h Handlers, log *slog.Logger) *authAPI {
 		origin: cfg.Origin(), basePath: cfg.BasePath(), cookies: newCookieNames(cfg.Secure()),
 		csrf: csrf{secrets: cfg.Secrets}, provider: h.Provider, h: h, log: log,
 		postLogoutRedirect: cfg.PostLogoutRedirectURL,
-		tokenLimiter:       newWindowLimiter(tokenRate(cfg.TokenRateLimit)),
+		tokenLimiter:       newWindowLimiter(orDefault(cfg.TokenRateLimit, 10)),
 		signinLimiter:      newWindowLimiter(orDefault(cfg.SignInRateLimit, 20)),
 		backchannelLimiter: newWindowLimiter(200),
 	}
@@ -110,21 +110,15 @@ func (a *authAPI) callbackRedirectURI(provider string) string {
 // configured).
 func clientIP(c *gin.Context) string { return c.ClientIP() }
 
-// handlersReady guards routes whose use cases are optional in tests.
+// signInConfigured guards routes whose use cases are optional in tests.
 func (a *authAPI) signInConfigured() bool {
 	return a.h.StartSignIn != nil && a.h.CompleteSignIn != nil
 }
 
+// orDefault returns n, or def when n is not positive.
 func orDefault(n, def int) int {
 	if n <= 0 {
 		return def
-	}
-	return n
-}
-
-func tokenRate(n int) int {
-	if n <= 0 {
-		return 10
 	}
 	return n
 }

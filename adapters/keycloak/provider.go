@@ -20,7 +20,6 @@ import (
 // Provider implements ports.IdentityProvider.
 type Provider struct {
 	cfg          Config
-	provider     *oidc.Provider
 	verifier     *oidc.IDTokenVerifier
 	oauth        oauth2.Config
 	client       *http.Client
@@ -76,7 +75,6 @@ func New(cfg Config, log *slog.Logger) (*Provider, error) {
 	keys := newKeySet(d.JWKSURI, client, time.Minute)
 	return &Provider{
 		cfg:      cfg,
-		provider: p,
 		keys:     keys,
 		verifier: oidc.NewVerifier(cfg.Issuer, keys.trusted(), &oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: algNames()}),
 		oauth: oauth2.Config{
