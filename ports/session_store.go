@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/authbff/authbff/domain"
@@ -41,7 +42,43 @@ type SessionStore interface {
 	// DeleteByUser removes all sessions of the user except the one with id
 	// except (pass "" to remove all) and returns how many it removed.
 	DeleteByUser(ctx context.Context, userID, except string) (int64, error)
+
+	// The refresh lease serialises token refreshes of one session across
+	// processes without holding a row lock or a connection while the IdP is
+	// called: a refresh takes the lease, calls the IdP, then stores the new
+	// tokens and frees the lease, each database step a short transaction of
+	// its own. A lease ends by itself at its expiry, so a holder that crashed
+	// frees it. It does not block Lookup, Update or Delete.
+
+	// AcquireRefreshLease gives the session's refresh lease to owner until
+	// until, if it is free, expired at now (expiry at or before now), or
+	// already owner's; and returns the session as stored when it was taken,
+	// so the holder decides on the current tokens. It returns
+	// ErrRefreshLeaseHeld if another owner holds a lease unexpired at now,
+	// domain.ErrSessionNotFound if there is no such session, and an error
+	// wrapping domain.ErrUnavailable when the database cannot be reached.
+	AcquireRefreshLease(ctx context.Context, id, owner string, now, until time.Time) (*domain.Session, error)
+	// ReleaseRefreshLease frees the session's refresh lease if owner holds
+	// it (expired or not). Releasing a lease owner does not hold, or of a
+	// session that no longer exists, does nothing and returns nil.
+	ReleaseRefreshLease(ctx context.Context, id, owner string) error
+	// UpdateUnderLease is Update for the lease holder: it loads the session
+	// under a row lock, checks that owner still holds its refresh lease (an
+	// expired lease nobody took over still counts), calls fn, writes the
+	// session back and frees the lease, all in one transaction. It returns
+	// ErrRefreshLeaseLost (nothing written) if the lease is no longer
+	// owner's, domain.ErrSessionNotFound if there is no such session, or
+	// fn's error (nothing written, the lease kept: release it).
+	UpdateUnderLease(ctx context.Context, id, owner string, fn func(*domain.Session) error) error
 }
+
+// ErrRefreshLeaseHeld means another refresh of the session holds its lease:
+// wait and try again, or re-read the session once it is released.
+var ErrRefreshLeaseHeld = errors.New("refresh lease held by another refresh")
+
+// ErrRefreshLeaseLost means the caller's refresh lease expired and was taken
+// over, or was released: what it wanted to store was not written.
+var ErrRefreshLeaseLost = errors.New("refresh lease lost")
 
 // SessionMaintenance is the operator's view of the sessions table: cleanup
 // and statistics. It is split from SessionStore because request handling

@@ -38,6 +38,10 @@ type sessionRow struct {
 	LastSeenAt            time.Time `bun:"last_seen_at,notnull"`
 	CreatedAt             time.Time `bun:"created_at,notnull"`
 	UpdatedAt             time.Time `bun:"updated_at,notnull"`
+	// The refresh lease is read, never written through the model: only the
+	// lease statements change it, so Create and Update leave it alone.
+	RefreshLeaseOwner   string    `bun:"refresh_lease_owner,scanonly"`
+	RefreshLeaseExpires time.Time `bun:"refresh_lease_expires,scanonly"`
 }
 
 func sessionFromDomain(s *domain.Session) *sessionRow {
@@ -221,6 +225,12 @@ func decodeOrganizations(js string) ([]domain.Organization, error) {
 // the IdP would end the session. So the transaction gets the caller's
 // remaining time plus the pool timeout, detached from cancellation.
 func (s *SessionStore) Update(ctx context.Context, id string, fn func(*domain.Session) error) error {
+	return s.update(ctx, id, "", fn)
+}
+
+// update is Update, and UpdateUnderLease when leaseOwner is set: then the
+// locked row must still carry that lease, and the write frees it.
+func (s *SessionStore) update(ctx context.Context, id, leaseOwner string, fn func(*domain.Session) error) error {
 	if s.db.cannotBeID(id) {
 		return domain.ErrSessionNotFound
 	}
@@ -232,7 +242,7 @@ func (s *SessionStore) Update(ctx context.Context, id string, fn func(*domain.Se
 	defer cancel()
 	err := s.db.RunInTx(txCtx, nil, func(txCtx context.Context, tx bun.Tx) error {
 		row := new(sessionRow)
-		q := tx.NewSelect().Model(row).Where("id = ?", id)
+		q := tx.NewSelect().Model(row).ColumnExpr("s.*").Where("id = ?", id)
 		if s.db.isPostgres() {
 			ms := s.db.cfg.PoolTimeout.Milliseconds()
 			if _, err := tx.ExecContext(txCtx, "SELECT set_config('lock_timeout', ?, true)", fmt.Sprintf("%dms", ms)); err != nil {
@@ -246,11 +256,17 @@ func (s *SessionStore) Update(ctx context.Context, id string, fn func(*domain.Se
 			}
 			return err
 		}
+		if leaseOwner != "" && row.RefreshLeaseOwner != leaseOwner {
+			return errFromCallback{ports.ErrRefreshLeaseLost}
+		}
 		sess := row.toDomain()
 		if err := fn(sess); err != nil {
 			return errFromCallback{err}
 		}
-		_, err := tx.NewUpdate().Model(sessionFromDomain(sess)).WherePK().Exec(txCtx)
+		if _, err := tx.NewUpdate().Model(sessionFromDomain(sess)).WherePK().Exec(txCtx); err != nil || leaseOwner == "" {
+			return err
+		}
+		_, err := tx.ExecContext(txCtx, releaseLeaseSQL, id, leaseOwner)
 		return err
 	})
 	var cb errFromCallback

@@ -42,6 +42,9 @@ func appOptions(cfg Config, logOut io.Writer) fx.Option {
 		crypto.Module,
 		keycloak.Module,
 		httpapi.Module,
+		fx.Decorate(func(idp ports.IdentityProvider) ports.IdentityProvider {
+			return application.BoundIdentityProvider(idp, cfg.IdPMaxConcurrency)
+		}),
 
 		fx.Provide(
 			readinessChecks,

@@ -45,6 +45,9 @@ type Config struct {
 	// Keycloak is the configured IdP; nil means the embedded development
 	// provider (refused in production).
 	Keycloak *keycloak.Config
+	// IdPMaxConcurrency bounds concurrent token requests to the IdP per
+	// process; beyond it callers get 503 at once.
+	IdPMaxConcurrency int
 }
 
 // env is the lookup function; tests replace it.
@@ -272,6 +275,14 @@ func LoadConfig(lookup env) (Config, error) {
 			errs.add("AUTH_KEYCLOAK_SECRET", "required in production (a confidential client)")
 		}
 		cfg.Keycloak = &keycloak.Config{Issuer: strings.TrimSuffix(issuer, "/"), ClientID: clientID, ClientSecret: clientSecret}
+	}
+	cfg.IdPMaxConcurrency = application.DefaultIdPMaxConcurrency
+	if v, name := get("AUTH_IDP_MAX_CONCURRENCY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			errs.add(name, "must be concurrent IdP token requests from 1 to 10000, got %q", v)
+		}
+		cfg.IdPMaxConcurrency = n
 	}
 	if v, name := get("AUTH_POST_LOGOUT_REDIRECT_URL"); v != "" {
 		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/authbff/authbff/domain"
 	"github.com/authbff/authbff/ports"
@@ -22,12 +23,20 @@ type SessionStore struct {
 	mu     sync.Mutex
 	byID   map[string]domain.SessionRecord
 	byHash map[domain.TokenHash]string // token hash -> id
+	leases map[string]lease            // session id -> its refresh lease
+}
+
+// lease is a session's refresh lease, as the lease columns hold it.
+type lease struct {
+	owner string
+	until time.Time
 }
 
 // NewSessionStore returns an empty SessionStore whose sessions belong to
 // users of users.
 func NewSessionStore(users *UserStore) *SessionStore {
-	return &SessionStore{users: users, byID: map[string]domain.SessionRecord{}, byHash: map[domain.TokenHash]string{}}
+	return &SessionStore{users: users, byID: map[string]domain.SessionRecord{}, byHash: map[domain.TokenHash]string{},
+		leases: map[string]lease{}}
 }
 
 var _ ports.SessionStore = (*SessionStore)(nil)
@@ -68,13 +77,22 @@ func (s *SessionStore) Lookup(_ context.Context, hash domain.TokenHash) (ports.S
 
 // Update implements ports.SessionStore.
 func (s *SessionStore) Update(_ context.Context, id string, fn func(*domain.Session) error) error {
+	return s.update(id, "", fn)
+}
+
+// update is Update, and UpdateUnderLease when leaseOwner is set.
+func (s *SessionStore) update(id, leaseOwner string, fn func(*domain.Session) error) error {
 	s.updateMu.Lock()
 	defer s.updateMu.Unlock()
 	s.mu.Lock()
 	r, ok := s.byID[id]
+	held := s.leases[id].owner
 	s.mu.Unlock()
 	if !ok {
 		return domain.ErrSessionNotFound
+	}
+	if leaseOwner != "" && held != leaseOwner {
+		return ports.ErrRefreshLeaseLost
 	}
 	sess := domain.RehydrateSession(cloneRecord(r))
 	if err := fn(sess); err != nil {
@@ -90,10 +108,52 @@ func (s *SessionStore) Update(_ context.Context, id string, fn func(*domain.Sess
 	if owner, taken := s.byHash[next.TokenHash]; taken && owner != id {
 		return fmt.Errorf("update session: %w: token hash", domain.ErrConflict)
 	}
+	if leaseOwner != "" {
+		if s.leases[id].owner != leaseOwner {
+			return ports.ErrRefreshLeaseLost // released meanwhile: a transaction would have seen it first
+		}
+		delete(s.leases, id)
+	}
 	delete(s.byHash, r.TokenHash)
 	s.byID[id] = next
 	s.byHash[next.TokenHash] = id
 	return nil
+}
+
+// AcquireRefreshLease implements ports.SessionStore.
+func (s *SessionStore) AcquireRefreshLease(_ context.Context, id, owner string, now, until time.Time) (*domain.Session, error) {
+	if owner == "" {
+		return nil, fmt.Errorf("acquire refresh lease: empty owner")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.byID[id]
+	if !ok {
+		return nil, domain.ErrSessionNotFound
+	}
+	if l, held := s.leases[id]; held && l.owner != owner && micro(l.until).After(micro(now)) {
+		return nil, fmt.Errorf("session %s: %w", id, ports.ErrRefreshLeaseHeld)
+	}
+	s.leases[id] = lease{owner: owner, until: until}
+	return domain.RehydrateSession(cloneRecord(r)), nil
+}
+
+// ReleaseRefreshLease implements ports.SessionStore.
+func (s *SessionStore) ReleaseRefreshLease(_ context.Context, id, owner string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, held := s.leases[id]; held && l.owner == owner {
+		delete(s.leases, id)
+	}
+	return nil
+}
+
+// UpdateUnderLease implements ports.SessionStore.
+func (s *SessionStore) UpdateUnderLease(_ context.Context, id, owner string, fn func(*domain.Session) error) error {
+	if owner == "" {
+		return fmt.Errorf("update under lease: empty owner: %w", ports.ErrRefreshLeaseLost)
+	}
+	return s.update(id, owner, fn)
 }
 
 // Delete implements ports.SessionStore.
@@ -147,6 +207,7 @@ func (s *SessionStore) DeleteByUser(_ context.Context, userID, except string) (i
 func (s *SessionStore) deleteLocked(id string) {
 	delete(s.byHash, s.byID[id].TokenHash)
 	delete(s.byID, id)
+	delete(s.leases, id)
 }
 
 // records returns copies of all sessions, for SessionMaintenance.
