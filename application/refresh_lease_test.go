@@ -72,7 +72,10 @@ func TestRefreshCallsTheIdPHoldingTheLeaseButNoLock(t *testing.T) {
 		// old design held the row lock here, and this Update would block.
 		done := make(chan error, 1)
 		go func() {
-			done <- w.sessions.Update(context.Background(), id, func(s *domain.Session) error { s.Touch(domain.DefaultSessionPolicy(), w.now.Add(time.Hour)); return nil })
+			done <- w.sessions.Update(context.Background(), id, func(s *domain.Session) error {
+				s.Touch(domain.DefaultSessionPolicy(), w.now.Add(time.Hour))
+				return nil
+			})
 		}()
 		select {
 		case duringCall = <-done:

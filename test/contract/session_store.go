@@ -475,4 +475,6 @@ func SessionStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		require.NoError(t, err)
 		require.Len(t, got, 1)
 	})
+
+	sessionLease(t, newEnv)
 }
