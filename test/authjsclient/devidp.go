@@ -48,3 +48,20 @@ func (c *Client) finishCallback(callbackURL string) (string, error) {
 	}
 	return r.Header.Get("Location"), nil
 }
+
+// SignInAutoApprove signs in through a provider whose authorization endpoint
+// redirects straight back with a code, as test/fakeop's ServeLogins does,
+// and returns where authbff finally redirected the browser.
+func (c *Client) SignInAutoApprove(callbackURL string, params url.Values) (string, error) {
+	authURL, _, err := c.SignIn("keycloak", callbackURL, params)
+	if err != nil {
+		return "", err
+	}
+	at, err := c.Follow(authURL, c.url("/callback/"), func(page Response, at string) (string, error) {
+		return "", fmt.Errorf("the provider did not redirect back from %s (%d): %.300s", at, page.Status, page.Body)
+	})
+	if err != nil {
+		return "", err
+	}
+	return c.finishCallback(at)
+}

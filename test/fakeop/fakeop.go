@@ -51,6 +51,8 @@ type OP struct {
 	JWKSCalls  atomic.Int64
 	// JWKSDown makes the JWKS endpoint answer 503 while true.
 	JWKSDown atomic.Bool
+
+	logins *logins // set by ServeLogins
 }
 
 // New starts a provider; it stops when the test ends.
@@ -65,6 +67,7 @@ func New(t testing.TB) *OP {
 	mux.HandleFunc("/.well-known/openid-configuration", op.discovery)
 	mux.HandleFunc("/jwks", op.jwks)
 	mux.HandleFunc("/token", op.token)
+	mux.HandleFunc("/auth", op.authorize)
 	op.Server = httptest.NewServer(mux)
 	t.Cleanup(op.Server.Close)
 	return op
@@ -143,6 +146,10 @@ func (op *OP) token(w http.ResponseWriter, r *http.Request) {
 		return
 	case InvalidClient:
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
+		return
+	}
+	if l := op.loginsOrNil(); l != nil {
+		op.serveLoginToken(w, r, l)
 		return
 	}
 	if next == nil {
