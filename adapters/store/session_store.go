@@ -219,11 +219,12 @@ func decodeOrganizations(js string) ([]domain.Organization, error) {
 // on SQLite the IMMEDIATE transaction already holds the database's write
 // lock.
 //
-// The transaction is not bound by the caller's deadline: fn may call the
-// identity provider, and once it returned a rotated refresh token that
-// token must be written, or the next refresh would present a dead one and
-// the IdP would end the session. So the transaction gets the caller's
-// remaining time plus the pool timeout, detached from cancellation.
+// fn must not call the network: the row stays locked while it runs. The
+// transaction is not bound by the caller's cancellation: a rotated refresh
+// token stored through UpdateUnderLease must be written, or the next
+// refresh would present a dead one and the IdP would end the session. So
+// the transaction gets the caller's remaining time plus the pool timeout,
+// detached from cancellation.
 func (s *SessionStore) Update(ctx context.Context, id string, fn func(*domain.Session) error) error {
 	return s.update(ctx, id, "", fn)
 }

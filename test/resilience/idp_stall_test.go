@@ -378,7 +378,8 @@ func readFor(t *testing.T, procs []*authbffProc, cookies []string, d time.Durati
 				if err == nil {
 					body, _ := io.ReadAll(resp.Body)
 					resp.Body.Close()
-					status, null = resp.StatusCode, strings.TrimSpace(string(body)) == "null"
+					status = resp.StatusCode
+					null = status == http.StatusOK && strings.TrimSpace(string(body)) == "null" // a 200 that lost the session
 				}
 				mu.Lock()
 				res.statuses[status]++
