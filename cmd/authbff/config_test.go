@@ -24,6 +24,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	require.Equal(t, "/api/auth", cfg.HTTP.BasePath())
 	require.True(t, cfg.GeneratedSecret)
 	require.True(t, cfg.MigrateOnStart)
+	require.Equal(t, 64, cfg.IdPMaxConcurrency)
 
 	// The generated development secret is kept, so a restart keeps sessions.
 	again, err := LoadConfig(envOf(map[string]string{"AUTH_DATA_DIR": dir}))
@@ -54,6 +55,7 @@ func TestLoadConfigNamesTheBadVariable(t *testing.T) {
 		{"issuer is a URL", map[string]string{"AUTH_KEYCLOAK_ISSUER": "keycloak", "AUTH_KEYCLOAK_ID": "x"}, "AUTH_KEYCLOAK_ISSUER"},
 		{"backend API URL", map[string]string{"NEXT_PUBLIC_SPRING_API_URL": "not a url"}, "NEXT_PUBLIC_SPRING_API_URL"},
 		{"proxy rules", map[string]string{"AUTH_PROXY_RULES": "admin-without-slash"}, "AUTH_PROXY_RULES"},
+		{"IdP concurrency", map[string]string{"AUTH_IDP_MAX_CONCURRENCY": "0"}, "AUTH_IDP_MAX_CONCURRENCY"},
 		{"production refuses plaintext postgres", map[string]string{"AUTH_ENV": "production", "AUTH_URL": "https://app.example.com/api/auth", "DATABASE_URL": "postgres://u@db.internal/db?sslmode=disable", "AUTH_SECRET": strings.Repeat("s", 40)}, "DATABASE_URL"},
 		{"production needs a secret", map[string]string{"AUTH_ENV": "production", "AUTH_URL": "https://app.example.com/api/auth", "DATABASE_URL": "postgres://u@h/db"}, "AUTH_SECRET"},
 	}
