@@ -147,6 +147,9 @@ func TestSlowIdPDoesNotDrainThePostgresPool(t *testing.T) {
 // writer at a time holds the database: while a refresh stalls at the IdP,
 // a sign-in (login flow, user, session writes) and a sign-out of another
 // session complete, and the stalled refresh then finishes with one request.
+// With the IdP bulkhead set to 2 and both slots held by stalled refreshes, a
+// third session's refresh is refused at once: 503 unavailable, Retry-After,
+// nothing sent to the IdP, the session kept.
 func TestSlowIdPDoesNotBlockSQLiteWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs authbff")
@@ -154,8 +157,10 @@ func TestSlowIdPDoesNotBlockSQLiteWrites(t *testing.T) {
 	op := fakeop.New(t)
 	op.ServeLogins(10*time.Second, time.Hour)
 	bin := buildAuthbff(t)
-	a := startAuthbff(t, bin, op, nil) // no DATABASE_URL: SQLite in the data directory
+	// No DATABASE_URL: SQLite in the data directory.
+	a := startAuthbff(t, bin, op, map[string]string{"AUTH_IDP_MAX_CONCURRENCY": "2"})
 	refresher := signInAs(t, a, "refresher")
+	second, third := signInAs(t, a, "second"), signInAs(t, a, "third")
 	other := authjsclient.New(a.Base)
 	_, err := other.SignInAutoApprove(a.Base+"/", url.Values{"login_hint": {"other"}})
 	require.NoError(t, err)
@@ -178,8 +183,34 @@ func TestSlowIdPDoesNotBlockSQLiteWrites(t *testing.T) {
 	_, signOut, signOutErr := other.SignOut(a.Base + "/")
 	signOutTook := time.Since(start)
 	stillStalled := op.StalledRefreshes()
+
+	// Fill the bulkhead's second slot, then ask for a third refresh.
+	secondDone := make(chan int, 1)
+	go func() {
+		status, _ := getToken(a, second)
+		secondDone <- status
+	}()
+	require.Eventually(t, func() bool { return op.StalledRefreshes() == 2 }, 30*time.Second, 10*time.Millisecond)
+	req, _ := http.NewRequest(http.MethodGet, a.Base+"/api/auth/token", nil)
+	req.Header.Set("Cookie", "authjs.session-token="+third)
+	req.Header.Set("X-CSRF", "1")
+	start = time.Now()
+	refused, err := testClient.Do(req)
+	require.NoError(t, err)
+	refusedTook := time.Since(start)
+	refusedBody, _ := io.ReadAll(refused.Body)
+	refused.Body.Close()
 	resume()
 	status := <-refreshed
+	require.Equal(t, http.StatusOK, <-secondDone)
+	t.Logf("bulkhead 2, both slots held at the IdP: a third refresh answered %d in %s, Retry-After %q",
+		refused.StatusCode, refusedTook.Round(time.Millisecond), refused.Header.Get("Retry-After"))
+	require.Equal(t, http.StatusServiceUnavailable, refused.StatusCode)
+	require.NotEmpty(t, refused.Header.Get("Retry-After"))
+	require.Contains(t, string(refusedBody), `"unavailable"`)
+	thirdAgain, thirdToken := getToken(a, third)
+	require.Equal(t, http.StatusOK, thirdAgain, "the refused session was kept and refreshes once a slot is free")
+	require.NotEmpty(t, thirdToken)
 
 	t.Logf("while a refresh stalled at the IdP: sign-in (new session) took %s, sign-out of another session took %s; "+
 		"refresh still waiting at the IdP afterwards: %d; refresh answered %d after the IdP recovered",
@@ -195,7 +226,8 @@ func TestSlowIdPDoesNotBlockSQLiteWrites(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, gone, "the signed-out session was removed")
 	require.Equal(t, http.StatusOK, status)
-	require.Equal(t, map[string]int{"refresher": 1}, op.RefreshRequestsBySubject())
+	require.Equal(t, map[string]int{"refresher": 1, "second": 1, "third": 1}, op.RefreshRequestsBySubject(),
+		"one refresh each; the refused one sent nothing")
 	a.requireCleanLogs(t)
 }
 
