@@ -68,7 +68,11 @@ func New(t testing.TB) *OP {
 	mux.HandleFunc("/jwks", op.jwks)
 	mux.HandleFunc("/token", op.token)
 	mux.HandleFunc("/auth", op.authorize)
-	op.Server = httptest.NewServer(mux)
+	// Assigned before Start, so the handlers' reads of op.Server happen
+	// after the write even when the requests come from another process
+	// (the race detector cannot see that ordering through a socket).
+	op.Server = httptest.NewUnstartedServer(mux)
+	op.Server.Start()
 	t.Cleanup(op.Server.Close)
 	return op
 }
