@@ -245,31 +245,15 @@ func (p *authbffProc) requireCleanLogs(t *testing.T) {
 	require.NotContains(t, p.logs.String(), "panic")
 }
 
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-)
-
-// buildAuthbff builds the binary once per test run.
+// buildAuthbff builds the binary into the test's temporary directory.
 func buildAuthbff(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "authbff-stall-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtBin = filepath.Join(dir, "authbff")
-		cmd := exec.Command("go", "build", "-o", builtBin, "github.com/authbff/authbff/cmd/authbff")
-		cmd.Dir = repoRoot(t)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = err
-			builtBin = string(out)
-		}
-	})
-	require.NoError(t, buildErr, builtBin)
-	return builtBin
+	bin := filepath.Join(t.TempDir(), "authbff")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/authbff/authbff/cmd/authbff")
+	cmd.Dir = repoRoot(t)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	return bin
 }
 
 // startAuthbff runs authbff against op with extra environment, and waits
