@@ -27,8 +27,10 @@ type SessionStore interface {
 	// roles and organizations, in one round trip. It does not check expiry.
 	// It returns domain.ErrSessionNotFound if no session has this hash.
 	Lookup(ctx context.Context, hash domain.TokenHash) (SessionView, error)
-	// LookupView is Lookup without the sealed OAuth tokens, for reads that
-	// only render the session. It may answer from a bounded in-process cache
+	// LookupView is the part of Lookup that rendering a session needs: the
+	// session's id, token hash, user, expiries and active organization (no
+	// tokens, addresses or bookkeeping times), the user's id, name, email and
+	// image, roles and organizations. It may answer from a bounded in-process cache
 	// that every committed change to the session or its user invalidates
 	// (other replicas' changes within moments, and in any case within the
 	// cache's TTL); expiry is not checked, so callers check it on every read.

@@ -77,15 +77,19 @@ func utcOrZero(t time.Time) time.Time {
 // SessionStore implements ports.SessionStore.
 type SessionStore struct {
 	db *DB
-	// lookupFull and lookupLean are the session read's statement texts,
-	// built once (PostgreSQL prepares each once per connection).
-	lookupFull, lookupLean string
+	// lookupFullSQL and lookupViewSQL are the session reads' statement
+	// texts, built once (PostgreSQL prepares each once per connection).
+	lookupFullSQL, lookupViewSQL string
 }
 
 // NewSessionStore returns a SessionStore on db.
 func NewSessionStore(db *DB) *SessionStore {
 	s := &SessionStore{db: db}
-	s.lookupFull, s.lookupLean = s.lookupSQL("$1", true), s.lookupSQL("$1", false)
+	param := "?"
+	if db.isPostgres() {
+		param = "$1"
+	}
+	s.lookupFullSQL, s.lookupViewSQL = s.lookupSQL("$1", true), s.lookupSQL(param, false)
 	return s
 }
 

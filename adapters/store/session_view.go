@@ -51,22 +51,21 @@ func (db *DB) writeSessionView(ctx context.Context, tx bun.Tx, userID string) er
 	return err
 }
 
-// sessionViewColumns are what a session read without tokens selects from
-// sessions: everything but the sealed OAuth tokens, which are large (and
-// kept out of line by PostgreSQL) and which rendering never needs.
-const sessionViewColumns = `s.id, s.token_hash, s.user_id, s.expires, s.absolute_expires, s.active_organization_id,
-	s.provider, s.provider_session_id, s.access_token_expires_at, s.refresh_token_expires_at, s.scope,
-	s.ip_address, s.user_agent, s.last_seen_at, s.created_at, s.updated_at`
-
 // lookupSQL is the one statement of a session read: the session row by its
 // token hash, its user by primary key, and the user's snapshot (aggregated
-// only where it is missing). withTokens adds the sealed tokens.
+// only where it is missing). The full read has every column; the view read
+// only what rendering and the expiry checks need, since every column costs
+// PostgreSQL output work and the client its decoding.
 func (s *SessionStore) lookupSQL(param string, withTokens bool) string {
-	cols := sessionViewColumns
-	if withTokens {
-		cols = "s.*"
+	if !withTokens {
+		// No fallback subqueries here: PostgreSQL initialises every subplan
+		// of a statement on each execution, used or not. A missing snapshot
+		// is aggregated by a second statement instead (aggregateView).
+		return `SELECT s.id, s.token_hash, s.user_id, s.expires, s.absolute_expires,
+	coalesce(s.active_organization_id, ''), u.name, coalesce(u.email, ''), u.image, u.roles_view, u.orgs_view
+FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ` + param
 	}
-	return `SELECT ` + cols + `, u.name AS u_name, coalesce(u.email, '') AS u_email, u.email_verified AS u_email_verified,
+	return `SELECT s.*, u.name AS u_name, coalesce(u.email, '') AS u_email, u.email_verified AS u_email_verified,
 	u.image AS u_image, u.created_at AS u_created_at, u.updated_at AS u_updated_at,
 	coalesce(u.roles_view, ` + s.db.rolesAgg("s.user_id") + `) AS roles_json,
 	coalesce(u.orgs_view, ` + s.db.orgsAgg("s.user_id") + `) AS orgs_json
@@ -79,30 +78,88 @@ FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ` + param
 func (s *SessionStore) LookupView(ctx context.Context, hash domain.TokenHash) (ports.SessionView, error) {
 	c := s.db.cache
 	if c == nil {
-		return s.lookupView(ctx, hash, false)
+		return s.lookupLean(ctx, hash)
 	}
 	if v, ok := c.get(hash, time.Now()); ok {
 		return v, nil
 	}
 	gen := c.generation()
-	v, err := s.lookupView(ctx, hash, false)
+	v, err := s.lookupLean(ctx, hash)
 	if err == nil {
 		c.put(hash, v, gen, time.Now())
 	}
 	return v, err
 }
 
+// lookupLean reads what LookupView returns, scanning the columns
+// directly: no reflection on the hot path.
+func (s *SessionStore) lookupLean(ctx context.Context, hash domain.TokenHash) (ports.SessionView, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
+	if s.db.qlog != nil {
+		defer func(start time.Time) { s.db.qlog.record(ctx, "SELECT", start, nil) }(time.Now())
+	}
+	var rows *sql.Rows
+	var err error
+	if s.db.isPostgres() {
+		rows, err = s.db.DB.DB.QueryContext(ctx, s.lookupViewSQL, pgx.QueryExecModeCacheStatement, string(hash))
+	} else {
+		rows, err = s.db.DB.DB.QueryContext(ctx, s.lookupViewSQL, string(hash))
+	}
+	if err != nil {
+		return ports.SessionView{}, mapError(err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return ports.SessionView{}, mapError(err)
+		}
+		return ports.SessionView{}, domain.ErrSessionNotFound
+	}
+	var r domain.SessionRecord
+	var u domain.User
+	var th string
+	var roles, orgs sql.NullString
+	err = rows.Scan(&r.ID, &th, &r.UserID, &r.Expires, &r.AbsoluteExpires, &r.ActiveOrganizationID,
+		&u.Name, &u.Email, &u.Image, &roles, &orgs)
+	if err == nil {
+		err = rows.Err()
+	}
+	if err != nil {
+		return ports.SessionView{}, mapError(err)
+	}
+	rows.Close()
+	if !roles.Valid || !orgs.Valid {
+		if roles.String, orgs.String, err = s.aggregateView(ctx, r.UserID); err != nil {
+			return ports.SessionView{}, mapError(err)
+		}
+	}
+	r.TokenHash, r.Expires, r.AbsoluteExpires, u.ID = domain.TokenHash(th), r.Expires.UTC(), r.AbsoluteExpires.UTC(), r.UserID
+	view := ports.SessionView{Session: domain.RehydrateSession(r), User: u}
+	if view.Roles, err = decodeRoles(roles.String); err != nil {
+		return ports.SessionView{}, err
+	}
+	if view.Organizations, err = decodeOrganizations(orgs.String); err != nil {
+		return ports.SessionView{}, err
+	}
+	return view, nil
+}
+
+// aggregateView computes a user's roles and organizations from the
+// normalised tables, for a user whose snapshot was cleared (a membership
+// changed outside a sync). The next sync writes the snapshot again.
+func (s *SessionStore) aggregateView(ctx context.Context, userID string) (roles, orgs string, err error) {
+	err = s.db.NewRaw(`SELECT `+s.db.rolesAgg("?")+`, `+s.db.orgsAgg("?"), userID, userID).Scan(ctx, &roles, &orgs)
+	return roles, orgs, err
+}
+
 // Lookup implements ports.SessionStore in one round trip: the session with
 // its tokens, its user, and the user's roles and organizations.
 func (s *SessionStore) Lookup(ctx context.Context, hash domain.TokenHash) (ports.SessionView, error) {
-	return s.lookupView(ctx, hash, true)
-}
-
-func (s *SessionStore) lookupView(ctx context.Context, hash domain.TokenHash, withTokens bool) (ports.SessionView, error) {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
 	var row lookupRow
-	err := s.lookup(ctx, hash, withTokens, &row)
+	err := s.lookup(ctx, hash, &row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ports.SessionView{}, domain.ErrSessionNotFound
 	}
@@ -129,18 +186,14 @@ func (s *SessionStore) lookupView(ctx context.Context, hash domain.TokenHash, wi
 // statement ($1, cached per connection by pgx), so the server plans it once
 // per connection instead of on every request: bun would write the hash into
 // the text, making every statement new.
-func (s *SessionStore) lookup(ctx context.Context, hash domain.TokenHash, withTokens bool, row *lookupRow) error {
+func (s *SessionStore) lookup(ctx context.Context, hash domain.TokenHash, row *lookupRow) error {
 	if !s.db.isPostgres() {
-		return s.db.NewRaw(s.lookupSQL("?", withTokens), string(hash)).Scan(ctx, row)
+		return s.db.NewRaw(s.lookupSQL("?", true), string(hash)).Scan(ctx, row)
 	}
 	if s.db.qlog != nil {
 		defer func(start time.Time) { s.db.qlog.record(ctx, "SELECT", start, nil) }(time.Now())
 	}
-	q := s.lookupFull
-	if !withTokens {
-		q = s.lookupLean
-	}
-	rows, err := s.db.DB.DB.QueryContext(ctx, q, pgx.QueryExecModeCacheStatement, string(hash))
+	rows, err := s.db.DB.DB.QueryContext(ctx, s.lookupFullSQL, pgx.QueryExecModeCacheStatement, string(hash))
 	if err != nil {
 		return err
 	}

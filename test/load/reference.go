@@ -37,6 +37,7 @@ func referenceCmd(ctx context.Context, args []string, out io.Writer) error {
 	listen := fs.String("listen", "127.0.0.1:4200", "loopback address to serve on")
 	memory := fs.Bool("memory", false, "answer one pre-rendered session from memory (the HTTP ceiling)")
 	cookie := fs.String("cookie", defaultCookie, "session cookie name")
+	joined := fs.Bool("joined", false, "look up with authbff's statement shape (session joined with its user and snapshot), to tell the statement's cost from the driver's")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -53,7 +54,10 @@ func referenceCmd(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ref := &reference{pool: pool, profiles: profiles, cookie: *cookie}
+	ref := &reference{pool: pool, profiles: profiles, cookie: *cookie, sql: lookupSQL}
+	if *joined {
+		ref.sql = joinedSQL
+	}
 	var h http.Handler = ref
 	if *memory {
 		body, err := ref.render(ctx, liveToken(0))
@@ -186,11 +190,17 @@ type reference struct {
 	pool     *pgxpool.Pool
 	profiles map[string]*profile
 	cookie   string
+	sql      string
 }
 
 // lookupSQL is the one statement per request: an index lookup on
 // sessions.token_hash. pgx prepares it once per connection.
 const lookupSQL = `SELECT expires, user_id, coalesce(active_organization_id, '') FROM sessions WHERE token_hash = $1`
+
+// joinedSQL has the shape of authbff's session read: the session with its
+// user by primary key and the user's roles/organizations snapshot.
+const joinedSQL = `SELECT s.expires, s.user_id, coalesce(s.active_organization_id, '') FROM sessions s
+	JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND u.roles_view IS NOT NULL AND u.orgs_view IS NOT NULL`
 
 type sessionJSON struct {
 	User               userJSON  `json:"user"`
@@ -211,7 +221,7 @@ func (r *reference) render(ctx context.Context, token string) ([]byte, error) {
 	sum := sha256.Sum256([]byte(token))
 	var expires time.Time
 	var uid, active string
-	err := r.pool.QueryRow(ctx, lookupSQL, hex.EncodeToString(sum[:])).Scan(&expires, &uid, &active)
+	err := r.pool.QueryRow(ctx, r.sql, hex.EncodeToString(sum[:])).Scan(&expires, &uid, &active)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return []byte("null"), nil
 	}

@@ -7,10 +7,12 @@
 #   test/load/session-bench.sh pool       the same load for connection_limit 10, 20 and 32 (~2 min)
 #   test/load/session-bench.sh cleanup    R7/R8: 1M expired + 100k live, 500 req/s,
 #                                         `authbff sessions cleanup` during the load (several minutes)
-#   test/load/session-bench.sh yardsticks authbff, the reference server (net/http + pgx, one prepared
-#                                         lookup, the same JSON) and the HTTP ceiling (the same bytes
-#                                         from memory), one after the other on the same database and
-#                                         tokens; prints the ratios (`make bench-load`, ~3 min)
+#   test/load/session-bench.sh yardsticks authbff without its session cache, the reference server
+#                                         (net/http + pgx, one prepared lookup, the same JSON), the HTTP
+#                                         ceiling (the same bytes from memory), then authbff with its
+#                                         cache on the same tokens and on a hot set of HOT (5000) of
+#                                         them, one after the other on the same database; prints the
+#                                         ratios (`make bench-load`, ~4 min)
 #   test/load/session-bench.sh scale      session read p99 at a fixed rate with 10^5, 10^6 and 10^7
 #                                         sessions in the table (SCALES; tens of minutes, GBs of disk)
 #
@@ -19,7 +21,9 @@
 # CONNS, DURATION, WARMUP, POOL (connection_limit; 20 measured best of
 # 10/20/32 on a 2-core box), POOLS (for `pool`), SERVE_LOG (where serve's logs
 # go; default /dev/null, a file to measure with access logs), RATE (a fixed
-# rate instead of a closed loop), CLEANUP_EXPIRED, CLEANUP_RATE, BASELINE.
+# rate instead of a closed loop), CLEANUP_EXPIRED, CLEANUP_RATE, BASELINE,
+# CACHE_TTL (AUTH_SESSION_CACHE_TTL for serve; empty: its default), HOT,
+# SCALES, SCALE_RATE.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -88,6 +92,7 @@ start_serve() {
   port=$("$work/load" freeport)
   # exec: $! is authbff itself, so the trap's kill reaches it.
   (cd "$work" && exec "${clean_env[@]}" DATABASE_URL="$DB_URL${sep}connection_limit=$1" LISTEN_ADDR="127.0.0.1:$port" \
+    AUTH_SESSION_CACHE_TTL="${CACHE_TTL:-}" \
     AUTH_URL="http://127.0.0.1:$port/api/auth" "$root/bin/authbff" serve) >"$SERVE_LOG" 2>&1 &
   serve_pid=$!
   for _ in $(seq 1 150); do
@@ -159,14 +164,18 @@ yardsticks)
   echo "==> seed $LIVE live + $EXPIRED expired sessions"
   "$work/load" seed -database-url "$DB_URL" -live "$LIVE" -expired "$EXPIRED"
   results=""
-  for target in authbff reference ceiling; do
+  HOT=${HOT:-5000}
+  for target in authbff reference ceiling authbff-cached authbff-cached-hot; do
     echo "==> $target (connection_limit=$POOL)"
+    extra=()
     case $target in
-      authbff) start_serve "$POOL" ;;
+      authbff) CACHE_TTL=0 start_serve "$POOL" ;;
+      authbff-cached) start_serve "$POOL" ;;
+      authbff-cached-hot) start_serve "$POOL"; extra=(-sessions "$HOT") ;;
       reference) start_reference "$POOL" ;;
       ceiling) start_reference "$POOL" -memory ;;
     esac
-    out=$(load_run -warmup "$WARMUP" -d "$DURATION" | tee /dev/stderr)
+    out=$(load_run -warmup "$WARMUP" -d "$DURATION" "${extra[@]}" | tee /dev/stderr)
     results+="$target $(grep '^RESULT' <<<"$out" | cut -d' ' -f2-) $(grep '^CPUREQ' <<<"$out" | cut -d' ' -f2-)"$'\n'
     stop_serve
   done
