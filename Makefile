@@ -5,7 +5,7 @@ TOOLS    := $(CURDIR)/.cache/bin
 GOLANGCI := $(TOOLS)/golangci-lint
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: run build test test-short lint migrate validate cleanup stats bench fuzz help
+.PHONY: run build test test-short lint migrate validate cleanup stats bench bench-load fuzz help
 
 help:
 	@echo "make run       build and serve on http://127.0.0.1:4000 (SQLite + dev IdP when nothing is configured)"
@@ -48,6 +48,11 @@ stats: build
 
 bench:
 	./test/scripts/test.sh bench
+
+# bench-load measures GET /api/auth/session of authbff beside its yardsticks
+# (a minimal net/http + pgx server and the HTTP ceiling) in one sitting.
+bench-load:
+	./test/load/session-bench.sh yardsticks
 
 # fuzz runs every fuzz target for FUZZTIME each (SECURITY.md R4); crashers
 # land in testdata/fuzz and become regression seeds.

@@ -15,6 +15,10 @@ import (
 type GetSession struct {
 	// Token is the raw cookie value.
 	Token string
+	// ViewOnly says the caller only renders the session (GET /session): its
+	// session carries no OAuth tokens, and the read may come from the
+	// session cache. Callers that use the tokens leave it false.
+	ViewOnly bool
 }
 
 // SessionInfo is an active session with its user.
@@ -48,7 +52,7 @@ func NewGetSessionHandler(sessions ports.SessionStore, policy domain.SessionPoli
 }
 
 // Handle looks the session up by its token hash: one database round trip at
-// steady state. At most once per update age it also writes the slid expiry.
+// steady state (none when a ViewOnly read is served from the cache). At most once per update age it also writes the slid expiry.
 // An expired session is deleted and reported as domain.ErrSessionExpired;
 // an unknown or malformed token as domain.ErrSessionNotFound.
 func (h *GetSessionHandler) Handle(ctx context.Context, q GetSession) (SessionInfo, error) {
@@ -56,7 +60,11 @@ func (h *GetSessionHandler) Handle(ctx context.Context, q GetSession) (SessionIn
 	if err != nil {
 		return SessionInfo{}, domain.ErrSessionNotFound
 	}
-	view, err := h.sessions.Lookup(ctx, token.Hash())
+	lookup := h.sessions.Lookup
+	if q.ViewOnly {
+		lookup = h.sessions.LookupView
+	}
+	view, err := lookup(ctx, token.Hash())
 	if err != nil {
 		return SessionInfo{}, err
 	}

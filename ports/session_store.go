@@ -28,6 +28,16 @@ type SessionStore interface {
 	// roles and organizations, in one round trip. It does not check expiry.
 	// It returns domain.ErrSessionNotFound if no session has this hash.
 	Lookup(ctx context.Context, hash domain.TokenHash) (SessionView, error)
+	// LookupView is the part of Lookup that rendering a session needs: the
+	// session's id, token hash, user, expiries and active organization (no
+	// tokens, addresses or bookkeeping times), the user's id, name, email and
+	// image, roles and organizations. It may answer from a bounded in-process cache
+	// that every committed change to the session or its user invalidates
+	// (other replicas' changes within moments, and in any case within the
+	// cache's TTL); expiry is not checked, so callers check it on every read.
+	// The returned session must not be modified. It returns
+	// domain.ErrSessionNotFound if no session has this hash.
+	LookupView(ctx context.Context, hash domain.TokenHash) (SessionView, error)
 	// Update loads the session with this id under a row lock, calls fn and,
 	// if fn returns nil, writes the session back in the same transaction.
 	// Concurrent Updates of one session are serialised. It returns

@@ -103,7 +103,7 @@ func (a *authAPI) resolveSession(r *authRequest) (application.SessionInfo, bool)
 		writeJSON(c, http.StatusOK, nil, true)
 		return application.SessionInfo{}, false
 	}
-	info, err := a.h.GetSession.Handle(c.Request.Context(), application.GetSession{Token: token})
+	info, err := a.h.GetSession.Handle(c.Request.Context(), application.GetSession{Token: token, ViewOnly: true})
 	switch {
 	case err == nil:
 		a.cookies.set(c.Writer, a.cookies.session, token, info.CookieExpires, 0)

@@ -27,6 +27,8 @@ type Config struct {
 	// PoolTimeout bounds how long one database operation may take, waiting
 	// for a free connection included (Prisma's pool_timeout).
 	PoolTimeout time.Duration
+	// SessionCache bounds the cache of session reads (off when zero).
+	SessionCache CacheConfig
 }
 
 // DefaultPoolTimeout is used when neither the URL nor the environment sets one.

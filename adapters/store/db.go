@@ -22,6 +22,10 @@ type DB struct {
 	cfg Config
 	// qlog logs statements that bypass bun's hooks (prepared statements).
 	qlog *queryLog
+	// cache holds recent session reads without tokens (nil: off); listener
+	// keeps it in step with other replicas' writes on PostgreSQL.
+	cache    *sessionCache
+	listener *changeListener
 }
 
 // Open opens (but does not migrate) the configured database. It does not
@@ -66,7 +70,21 @@ func Open(cfg Config) (*DB, error) {
 	if cfg.PoolTimeout <= 0 {
 		cfg.PoolTimeout = DefaultPoolTimeout
 	}
-	return &DB{DB: db, cfg: cfg}, nil
+	out := &DB{DB: db, cfg: cfg}
+	if cfg.SessionCache.Enabled() {
+		// On PostgreSQL the cache serves nothing until the change listener
+		// listens (StartChangeListener); SQLite has no other writer.
+		out.cache = newSessionCache(cfg.SessionCache, cfg.Dialect == SQLite)
+	}
+	return out, nil
+}
+
+// Close stops the change listener, if any, and closes the pool.
+func (db *DB) Close() error {
+	if db.listener != nil {
+		db.listener.stop()
+	}
+	return db.DB.Close()
 }
 
 // Dialect returns Postgres or SQLite.

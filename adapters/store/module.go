@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"log/slog"
 
 	"go.uber.org/fx"
 
@@ -9,7 +10,8 @@ import (
 )
 
 // Module provides the database (closed on stop), the migrator, every store
-// bound to its port, and the database health check.
+// bound to its port, and the database health check, and starts the session
+// cache's change listener.
 var Module = fx.Module("store",
 	fx.Provide(
 		fx.Annotate(OpenLogged, fx.OnStop(func(_ context.Context, db *DB) error { return db.Close() })),
@@ -21,4 +23,7 @@ var Module = fx.Module("store",
 		fx.Annotate(NewLoginFlowStore, fx.As(new(ports.LoginFlowStore))),
 		fx.Annotate(NewVerificationTokenStore, fx.As(new(ports.VerificationTokenStore))),
 	),
+	fx.Invoke(func(lc fx.Lifecycle, db *DB, log *slog.Logger) {
+		lc.Append(fx.StartHook(func() { db.StartChangeListener(log) }))
+	}),
 )

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
 	"github.com/authbff/authbff/domain"
@@ -80,10 +79,23 @@ func utcOrZero(t time.Time) time.Time {
 }
 
 // SessionStore implements ports.SessionStore.
-type SessionStore struct{ db *DB }
+type SessionStore struct {
+	db *DB
+	// lookupFullSQL and lookupViewSQL are the session reads' statement
+	// texts, built once (PostgreSQL prepares each once per connection).
+	lookupFullSQL, lookupViewSQL string
+}
 
 // NewSessionStore returns a SessionStore on db.
-func NewSessionStore(db *DB) *SessionStore { return &SessionStore{db: db} }
+func NewSessionStore(db *DB) *SessionStore {
+	s := &SessionStore{db: db}
+	param := "?"
+	if db.isPostgres() {
+		param = "$1"
+	}
+	s.lookupFullSQL, s.lookupViewSQL = s.lookupSQL("$1", true), s.lookupSQL(param, false)
+	return s
+}
 
 var _ ports.SessionStore = (*SessionStore)(nil)
 
@@ -113,79 +125,6 @@ type lookupRow struct {
 	UserUpdatedAt     time.Time  `bun:"u_updated_at"`
 	RolesJSON         string     `bun:"roles_json"`
 	OrgsJSON          string     `bun:"orgs_json"`
-}
-
-// Lookup implements ports.SessionStore in one round trip: the session, its
-// user, and the user's roles and organizations as JSON arrays.
-func (s *SessionStore) Lookup(ctx context.Context, hash domain.TokenHash) (ports.SessionView, error) {
-	ctx, cancel := s.db.bound(ctx)
-	defer cancel()
-	var row lookupRow
-	err := s.lookup(ctx, hash, &row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return ports.SessionView{}, domain.ErrSessionNotFound
-	}
-	if err != nil {
-		return ports.SessionView{}, mapError(err)
-	}
-	view := ports.SessionView{
-		Session: row.sessionRow.toDomain(),
-		User: domain.User{
-			ID: row.UserID, Name: row.UserName, Email: row.UserEmail, EmailVerified: row.UserEmailVerified,
-			Image: row.UserImage, CreatedAt: row.UserCreatedAt.UTC(), UpdatedAt: row.UserUpdatedAt.UTC(),
-		},
-	}
-	if view.Roles, err = decodeRoles(row.RolesJSON); err != nil {
-		return ports.SessionView{}, err
-	}
-	if view.Organizations, err = decodeOrganizations(row.OrgsJSON); err != nil {
-		return ports.SessionView{}, err
-	}
-	return view, nil
-}
-
-// lookup runs the lookup statement. On PostgreSQL it is a real prepared
-// statement ($1, cached per connection by pgx), so the server plans it once
-// per connection instead of on every request: bun would write the hash into
-// the text, making every statement new.
-func (s *SessionStore) lookup(ctx context.Context, hash domain.TokenHash, row *lookupRow) error {
-	if !s.db.isPostgres() {
-		return s.db.NewRaw(s.lookupSQL("?"), string(hash)).Scan(ctx, row)
-	}
-	if s.db.qlog != nil {
-		defer func(start time.Time) { s.db.qlog.record(ctx, "SELECT", start, nil) }(time.Now())
-	}
-	rows, err := s.db.DB.DB.QueryContext(ctx, s.lookupSQL("$1"), pgx.QueryExecModeCacheStatement, string(hash))
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		return sql.ErrNoRows
-	}
-	if err := s.db.ScanRow(ctx, rows, row); err != nil {
-		return err
-	}
-	return rows.Err()
-}
-
-func (s *SessionStore) lookupSQL(param string) string {
-	roles, orgs := "json_agg(json_build_array(x.name, x.source) ORDER BY x.source, x.name)",
-		"json_agg(json_build_array(x.id, x.alias, x.name, x.tenant_id) ORDER BY x.alias)"
-	if !s.db.isPostgres() {
-		roles, orgs = "json_group_array(json_array(x.name, x.source))",
-			"json_group_array(json_array(x.id, x.alias, x.name, x.tenant_id))"
-	}
-	return `SELECT s.*, u.name AS u_name, coalesce(u.email, '') AS u_email, u.email_verified AS u_email_verified,
-	u.image AS u_image, u.created_at AS u_created_at, u.updated_at AS u_updated_at,
-	(SELECT coalesce(` + roles + `, '[]') FROM (SELECT r.name, r.source FROM user_roles ur
-		JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = s.user_id ORDER BY r.source, r.name) x) AS roles_json,
-	(SELECT coalesce(` + orgs + `, '[]') FROM (SELECT o.id, o.alias, o.name, o.tenant_id FROM user_organizations uo
-		JOIN organizations o ON o.id = uo.organization_id WHERE uo.user_id = s.user_id ORDER BY o.alias) x) AS orgs_json
-FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ` + param
 }
 
 func decodeRoles(js string) ([]domain.Role, error) {
@@ -270,6 +209,9 @@ func (s *SessionStore) update(ctx context.Context, id, leaseOwner string, fn fun
 		_, err := tx.ExecContext(txCtx, releaseLeaseSQL, id, leaseOwner)
 		return err
 	})
+	if err == nil {
+		s.db.sessionChanged(id)
+	}
 	var cb errFromCallback
 	if errors.As(err, &cb) {
 		return cb.err
@@ -297,6 +239,7 @@ func (s *SessionStore) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return mapError(err)
 	}
+	s.db.sessionChanged(id)
 	if n, _ := res.RowsAffected(); n == 0 {
 		return domain.ErrSessionNotFound
 	}
@@ -340,6 +283,7 @@ func (s *SessionStore) DeleteByUser(ctx context.Context, userID, except string) 
 	if err != nil {
 		return 0, mapError(err)
 	}
+	s.db.userChanged(userID)
 	n, _ := res.RowsAffected()
 	return n, nil
 }
@@ -353,13 +297,16 @@ func (s *SessionStore) DeleteByProviderSession(ctx context.Context, provider, pr
 	}
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
-	res, err := s.db.NewDelete().TableExpr("sessions").
-		Where("provider = ? AND provider_session_id = ?", provider, providerSessionID).Exec(ctx)
-	if err != nil {
+	var ids []string
+	err := s.db.NewDelete().TableExpr("sessions").
+		Where("provider = ? AND provider_session_id = ?", provider, providerSessionID).Returning("id").Scan(ctx, &ids)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, mapError(err)
 	}
-	n, _ := res.RowsAffected()
-	return n, nil
+	for _, id := range ids {
+		s.db.sessionChanged(id)
+	}
+	return int64(len(ids)), nil
 }
 
 // DeleteByProviderSubject implements ports.SessionRevoker.
@@ -369,12 +316,15 @@ func (s *SessionStore) DeleteByProviderSubject(ctx context.Context, provider, su
 	}
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
-	res, err := s.db.NewDelete().TableExpr("sessions").
+	var ids []string
+	err := s.db.NewDelete().TableExpr("sessions").
 		Where("user_id IN (SELECT user_id FROM accounts WHERE provider = ? AND provider_account_id = ?)", provider, subject).
-		Exec(ctx)
-	if err != nil {
+		Returning("id").Scan(ctx, &ids)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, mapError(err)
 	}
-	n, _ := res.RowsAffected()
-	return n, nil
+	for _, id := range ids {
+		s.db.sessionChanged(id)
+	}
+	return int64(len(ids)), nil
 }

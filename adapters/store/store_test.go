@@ -18,6 +18,28 @@ func TestSessionMaintenance(t *testing.T)     { onBothDialects(t, contract.Sessi
 func TestLoginFlowStore(t *testing.T)         { onBothDialects(t, contract.LoginFlowStore) }
 func TestVerificationTokenStore(t *testing.T) { onBothDialects(t, contract.VerificationTokenStore) }
 func TestSessionRevoker(t *testing.T)         { onBothDialects(t, contract.SessionRevoker) }
+func TestSessionView(t *testing.T)            { onBothDialects(t, contract.SessionView) }
+
+// TestSessionStoreCached runs the session suites again with the session
+// cache on: a cache must change nothing a caller can observe of its own
+// writes.
+func TestSessionStoreCached(t *testing.T) {
+	t.Run(store.Postgres, func(t *testing.T) {
+		t.Parallel()
+		testenv.RequirePostgres(t)
+		env := envOn(testenv.NewPostgresCached)
+		contract.SessionView(t, env)
+		contract.SessionStore(t, env)
+		contract.SessionRevoker(t, env)
+	})
+	t.Run(store.SQLite, func(t *testing.T) {
+		t.Parallel()
+		env := envOn(testenv.NewSQLiteCached)
+		contract.SessionView(t, env)
+		contract.SessionStore(t, env)
+		contract.SessionRevoker(t, env)
+	})
+}
 
 // now is the store tests' fixed clock, on a whole microsecond.
 var now = time.Date(2026, 3, 14, 15, 9, 26, 535897000, time.UTC)

@@ -155,8 +155,14 @@ func (s *UserStore) SyncIdentity(ctx context.Context, in ports.IdentitySync) (do
 		if err := syncRoles(ctx, tx, user.ID, in.Roles, now); err != nil {
 			return err
 		}
-		return syncOrganizations(ctx, tx, user.ID, in.Organizations, now)
+		if err := syncOrganizations(ctx, tx, user.ID, in.Organizations, now); err != nil {
+			return err
+		}
+		return s.db.writeSessionView(ctx, tx, user.ID)
 	})
+	if err == nil {
+		s.db.userChanged(user.ID)
+	}
 	var cb errFromCallback
 	if errors.As(err, &cb) {
 		return domain.User{}, cb.err

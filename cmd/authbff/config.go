@@ -195,6 +195,31 @@ func LoadConfig(lookup env) (Config, error) {
 	if cfg.Production && sc.Dialect == store.Postgres && insecurePostgres(sc.DSN) {
 		errs.add(dbVar, "sslmode=disable is refused in production for a non-local database (use sslmode=verify-full)")
 	}
+	// The session read cache: on by default, 5 s at most between a change
+	// made outside the cache's reach and its effect (other replicas' changes
+	// arrive through LISTEN/NOTIFY within moments).
+	sc.SessionCache = store.CacheConfig{TTL: 5 * time.Second, MaxEntries: 100_000, MaxBytes: 64 << 20}
+	if v, name := get("AUTH_SESSION_CACHE_TTL"); v != "" {
+		d, err := parseDuration(v)
+		if err != nil || d < 0 || d > time.Minute {
+			errs.add(name, "must be a duration from 0 (off) to 1m, got %q", v)
+		}
+		sc.SessionCache.TTL = d
+	}
+	if v, name := get("AUTH_SESSION_CACHE_MAX_ENTRIES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10_000_000 {
+			errs.add(name, "must be an integer from 1 to 10000000, got %q", v)
+		}
+		sc.SessionCache.MaxEntries = n
+	}
+	if v, name := get("AUTH_SESSION_CACHE_MAX_MB"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 65536 {
+			errs.add(name, "must be a number of MiB from 1 to 65536, got %q", v)
+		}
+		sc.SessionCache.MaxBytes = int64(n) << 20
+	}
 	cfg.Store = sc
 	cfg.MigrateOnStart = sc.Dialect == store.SQLite && !cfg.Production
 	if v, name := get("AUTH_MIGRATE_ON_START"); v != "" {

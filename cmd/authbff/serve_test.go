@@ -154,12 +154,13 @@ func TestServeWithNothingConfigured(t *testing.T) {
 }
 
 // TestSessionReadIsOneRoundTrip shows that GET /api/auth/session costs one
-// database round trip at steady state, on PostgreSQL: AUTH_DEBUG logs one
-// "db query" line per statement, and with pgx's exec mode a statement is one
-// round trip.
+// database round trip at steady state without the session cache, on
+// PostgreSQL: AUTH_DEBUG logs one "db query" line per statement, and with
+// pgx's exec mode a statement is one round trip.
 func TestSessionReadIsOneRoundTrip(t *testing.T) {
 	url := testenv.NewPostgresURL(t)
-	vars := map[string]string{"DATABASE_URL": url, "AUTH_DEBUG": "true", "AUTH_CLEANUP_INTERVAL": "0", "AUTH_MIGRATE_ON_START": "true"}
+	vars := map[string]string{"DATABASE_URL": url, "AUTH_DEBUG": "true", "AUTH_CLEANUP_INTERVAL": "0", "AUTH_MIGRATE_ON_START": "true",
+		"AUTH_SESSION_CACHE_TTL": "0"}
 	base, logs := startServe(t, vars)
 	browser := authjsclient.New(base)
 	_, err := browser.SignInDevIdP("bob", base+"/")
@@ -175,6 +176,40 @@ func TestSessionReadIsOneRoundTrip(t *testing.T) {
 		require.Equal(t, 1, countQueries()-before, "GET /api/auth/session #%d", i+1)
 	}
 	require.NotContains(t, logs.String(), "token_hash", "statement text is never logged")
+}
+
+// TestCachedSessionReadSkipsTheDatabase: with the session cache on (the
+// default), repeated reads of one session within the TTL cost no statement,
+// and a sign-out is seen by the very next read.
+func TestCachedSessionReadSkipsTheDatabase(t *testing.T) {
+	url := testenv.NewPostgresURL(t)
+	vars := map[string]string{"DATABASE_URL": url, "AUTH_DEBUG": "true", "AUTH_CLEANUP_INTERVAL": "0", "AUTH_MIGRATE_ON_START": "true",
+		"AUTH_SESSION_CACHE_TTL": "1m"}
+	base, logs := startServe(t, vars)
+	browser := authjsclient.New(base)
+	_, err := browser.SignInDevIdP("bob", base+"/")
+	require.NoError(t, err)
+
+	countQueries := func() int { return strings.Count(logs.String(), `"msg":"db query"`) }
+	// The first reads fill the cache (a change announced by the sign-in may
+	// still arrive and empty it once); then reads are served from memory.
+	require.Eventually(t, func() bool {
+		before := countQueries()
+		for range 5 {
+			s, _, err := browser.Session()
+			if err != nil || s == nil {
+				return false
+			}
+		}
+		return countQueries() == before
+	}, 10*time.Second, 10*time.Millisecond, "five reads in a row without a statement")
+
+	_, resp, err := browser.SignOut(base + "/")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.Status)
+	s, _, err := browser.Session()
+	require.NoError(t, err)
+	require.Nil(t, s, "a sign-out is seen at once by the replica that made it")
 }
 
 // TestBoundedInputs is SECURITY.md R9 in miniature: oversized bodies,

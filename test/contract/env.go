@@ -26,6 +26,7 @@ func All(t *testing.T, newEnv func(t *testing.T) Env) {
 	t.Helper()
 	t.Run("port=UserStore", func(t *testing.T) { UserStore(t, newEnv) })
 	t.Run("port=SessionStore", func(t *testing.T) { SessionStore(t, newEnv) })
+	t.Run("port=SessionStore/view", func(t *testing.T) { SessionView(t, newEnv) })
 	t.Run("port=SessionMaintenance", func(t *testing.T) { SessionMaintenance(t, newEnv) })
 	t.Run("port=LoginFlowStore", func(t *testing.T) { LoginFlowStore(t, newEnv) })
 	t.Run("port=VerificationTokenStore", func(t *testing.T) { VerificationTokenStore(t, newEnv) })

@@ -75,6 +75,20 @@ func (s *SessionStore) Lookup(_ context.Context, hash domain.TokenHash) (ports.S
 	return ports.SessionView{Session: domain.RehydrateSession(cloneRecord(r)), User: u, Roles: roles, Organizations: orgs}, nil
 }
 
+// LookupView implements ports.SessionStore: Lookup without the sealed
+// tokens (the fake has no cache).
+func (s *SessionStore) LookupView(ctx context.Context, hash domain.TokenHash) (ports.SessionView, error) {
+	v, err := s.Lookup(ctx, hash)
+	if err != nil {
+		return v, err
+	}
+	r := v.Session.Record()
+	r.Tokens = domain.SealedTokens{AccessTokenExpiresAt: r.Tokens.AccessTokenExpiresAt,
+		RefreshTokenExpiresAt: r.Tokens.RefreshTokenExpiresAt, Scope: r.Tokens.Scope}
+	v.Session = domain.RehydrateSession(r)
+	return v, nil
+}
+
 // Update implements ports.SessionStore.
 func (s *SessionStore) Update(_ context.Context, id string, fn func(*domain.Session) error) error {
 	return s.update(id, "", fn)

@@ -92,6 +92,21 @@ func (w *cpuWatch) String() string {
 	return strings.Join(parts, ", ")
 }
 
+// perRequest returns each named process tree's CPU time per request since
+// the watch started, in microseconds.
+func (w *cpuWatch) perRequest(requests int) map[string]float64 {
+	out := map[string]float64{}
+	if requests <= 0 {
+		return out
+	}
+	end := w.snapshot()
+	for n := range w.trees {
+		secs := float64(treeDelta(w.start.trees[n], end.trees[n])) / clockTicks
+		out[n] = secs * 1e6 / float64(requests)
+	}
+	return out
+}
+
 // treeDelta is the CPU ticks a process tree used between two snapshots:
 // processes that ended in between are lost, new ones count in full.
 func treeDelta(start, end map[int]uint64) uint64 {

@@ -8,6 +8,7 @@
 //	go run ./test/load run -url http://127.0.0.1:PORT -c 64 -d 30s -sessions N
 //	go run ./test/load cleanup-under-load -database-url URL -url ... -authbff bin/authbff
 //	go run ./test/load profile-serve -database-url URL -listen 127.0.0.1:PORT -cpuprofile cpu.pprof
+//	go run ./test/load reference-serve -database-url URL -listen 127.0.0.1:PORT [-memory]
 //
 // Every loop is bounded in time and in count and stops by itself.
 package main
@@ -30,6 +31,8 @@ commands:
   run                  HTTP load on one route with cookies of seeded sessions; prints req/s and latencies
   cleanup-under-load   fixed-rate load, then "authbff sessions cleanup" during it; p99 before vs during
   profile-serve        serve the session route in-process for a while and write a CPU profile
+  reference-serve      the yardstick: net/http + pgx, one prepared lookup, the same session JSON (-memory: the HTTP ceiling)
+  ratios               read session-bench.sh yardsticks results on stdin, print the table and ratios
   createdb, dropdb     make and remove a throwaway database (helpers for session-bench.sh)
   freeport             print a free loopback port
   tokens               print seeded cookie values, one a line (for wrk-session.lua)
@@ -69,6 +72,10 @@ func dispatch(ctx context.Context, args []string, out io.Writer) error {
 		return cleanupCmd(ctx, args[1:], out)
 	case "profile-serve":
 		return profileCmd(ctx, args[1:], out)
+	case "reference-serve":
+		return referenceCmd(ctx, args[1:], out)
+	case "ratios":
+		return ratiosCmd(ctx, args[1:], out)
 	case "createdb":
 		return createDBCmd(ctx, args[1:], out)
 	case "dropdb":

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -110,10 +111,21 @@ func runCmd(ctx context.Context, args []string, out io.Writer) error {
 	}
 	watch := newCPUWatch(f.watches(ctx))
 	r := generate(ctx, f.o)
+	perReq := watch.perRequest(len(r.samples))
 	cpu := watch.String()
 	v := judge(r, f.maxFail)
 	report(out, r, v)
 	fmt.Fprintf(out, "cpu          %s\n", cpu)
+	names := make([]string, 0, len(perReq))
+	for n := range perReq {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	line := "CPUREQ"
+	for _, n := range names {
+		line += fmt.Sprintf(" %s_us=%.1f", n, perReq[n])
+	}
+	fmt.Fprintln(out, line)
 	if !v.ok {
 		return fmt.Errorf("%w: %.2f%% failed (limit %.2f%%), %d null bodies", errFailed, v.failRate*100, f.maxFail*100, v.nulls)
 	}

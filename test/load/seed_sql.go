@@ -10,8 +10,9 @@ type statement struct {
 
 // fixtureStatements create the load user, the organization its sessions are
 // active in, a second one, memberships in both and three roles, so GET
-// /session resolves roles, organizations and the active organization. They
-// run in order, in one transaction, and are idempotent.
+// /session resolves roles, organizations and the active organization, and
+// the user's roles/organizations snapshot as a sign-in writes it. They run
+// in order, in one transaction, and are idempotent.
 func fixtureStatements(user, org, other string) []statement {
 	return []statement{
 		{`INSERT INTO users (id, name, email, email_verified, image)
@@ -26,6 +27,13 @@ func fixtureStatements(user, org, other string) []statement {
 		{`INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles
 		WHERE (name, source) IN (('user', 'realm'), ('admin', 'realm'), ('viewer', 'client:web_app'))
 		ON CONFLICT DO NOTHING`, []any{user}},
+		// The snapshot a sign-in writes (see adapters/store/session_view.go).
+		{`UPDATE users SET
+		roles_view = (SELECT coalesce(json_agg(json_build_array(r.name, r.source) ORDER BY r.source, r.name)::text, '[]')
+			FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = users.id),
+		orgs_view = (SELECT coalesce(json_agg(json_build_array(o.id, o.alias, o.name, o.tenant_id) ORDER BY o.alias)::text, '[]')
+			FROM user_organizations uo JOIN organizations o ON o.id = uo.organization_id WHERE uo.user_id = users.id)
+		WHERE id = $1`, []any{user}},
 	}
 }
 

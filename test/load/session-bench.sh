@@ -5,15 +5,25 @@
 #
 #   test/load/session-bench.sh            one run: 100k live sessions, 64 connections, 30 s (~1 min)
 #   test/load/session-bench.sh pool       the same load for connection_limit 10, 20 and 32 (~2 min)
-#   test/load/session-bench.sh cleanup    SECURITY R7/R8: 1M expired + 100k live, 500 req/s,
+#   test/load/session-bench.sh cleanup    R7/R8: 1M expired + 100k live, 500 req/s,
 #                                         `authbff sessions cleanup` during the load (several minutes)
+#   test/load/session-bench.sh yardsticks authbff without its session cache, the reference server
+#                                         (net/http + pgx, one prepared lookup, the same JSON), the HTTP
+#                                         ceiling (the same bytes from memory), then authbff with its
+#                                         cache on the same tokens and on a hot set of HOT (5000) of
+#                                         them, one after the other on the same database; prints the
+#                                         ratios (`make bench-load`, ~4 min)
+#   test/load/session-bench.sh scale      session read p99 at a fixed rate with 10^5, 10^6 and 10^7
+#                                         sessions in the table (SCALES; tens of minutes, GBs of disk)
 #
 # Uses TEST_DATABASE_URL (an admin URL) when set, else starts a throwaway
 # cluster with test/scripts/postgres.sh. Knobs (environment): LIVE, EXPIRED,
 # CONNS, DURATION, WARMUP, POOL (connection_limit; 20 measured best of
 # 10/20/32 on a 2-core box), POOLS (for `pool`), SERVE_LOG (where serve's logs
 # go; default /dev/null, a file to measure with access logs), RATE (a fixed
-# rate instead of a closed loop), CLEANUP_EXPIRED, CLEANUP_RATE, BASELINE.
+# rate instead of a closed loop), CLEANUP_EXPIRED, CLEANUP_RATE, BASELINE,
+# CACHE_TTL (AUTH_SESSION_CACHE_TTL for serve; empty: its default), HOT,
+# SCALES, SCALE_RATE.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -82,6 +92,7 @@ start_serve() {
   port=$("$work/load" freeport)
   # exec: $! is authbff itself, so the trap's kill reaches it.
   (cd "$work" && exec "${clean_env[@]}" DATABASE_URL="$DB_URL${sep}connection_limit=$1" LISTEN_ADDR="127.0.0.1:$port" \
+    AUTH_SESSION_CACHE_TTL="${CACHE_TTL:-}" \
     AUTH_URL="http://127.0.0.1:$port/api/auth" "$root/bin/authbff" serve) >"$SERVE_LOG" 2>&1 &
   serve_pid=$!
   for _ in $(seq 1 150); do
@@ -93,9 +104,25 @@ start_serve() {
   exit 1
 }
 
+# start_reference POOL [-memory]: the yardstick server on a free port.
+start_reference() {
+  port=$("$work/load" freeport)
+  local pool=$1; shift
+  "$work/load" reference-serve -database-url "$DB_URL${sep}connection_limit=$pool" -listen "127.0.0.1:$port" "$@" \
+    >"$SERVE_LOG" 2>&1 &
+  serve_pid=$!
+  for _ in $(seq 1 150); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    kill -0 "$serve_pid" 2>/dev/null || { echo "reference-serve exited (logs: SERVE_LOG=file)" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "reference-serve did not listen on $port within 15 s" >&2
+  exit 1
+}
+
 load_run() {
   "$work/load" run -url "http://127.0.0.1:$port" -c "$CONNS" -sessions "$LIVE" -rate "$RATE" \
-    -watch-db "$DB_URL" -watch-pids "authbff=$serve_pid" "$@"
+    -watch-db "$DB_URL" -watch-pids "server=$serve_pid" "$@"
 }
 
 echo "==> machine: $(nproc) CPUs, $(free -g 2>/dev/null | awk '/^Mem:/ {print $2 " GiB"}'), $(uname -r)"
@@ -133,8 +160,44 @@ cleanup)
     -authbff "$root/bin/authbff" -c "$CONNS" -sessions "$LIVE" -rate "${CLEANUP_RATE:-500}" \
     -baseline "${BASELINE:-20s}" -watch-db "$DB_URL" -watch-pids "authbff=$serve_pid"
   ;;
+yardsticks)
+  echo "==> seed $LIVE live + $EXPIRED expired sessions"
+  "$work/load" seed -database-url "$DB_URL" -live "$LIVE" -expired "$EXPIRED"
+  results=""
+  HOT=${HOT:-5000}
+  for target in authbff reference ceiling authbff-cached authbff-cached-hot; do
+    echo "==> $target (connection_limit=$POOL)"
+    extra=()
+    case $target in
+      authbff) CACHE_TTL=0 start_serve "$POOL" ;;
+      authbff-cached) start_serve "$POOL" ;;
+      authbff-cached-hot) start_serve "$POOL"; extra=(-sessions "$HOT") ;;
+      reference) start_reference "$POOL" ;;
+      ceiling) start_reference "$POOL" -memory ;;
+    esac
+    out=$(load_run -warmup "$WARMUP" -d "$DURATION" "${extra[@]}" | tee /dev/stderr)
+    results+="$target $(grep '^RESULT' <<<"$out" | cut -d' ' -f2-) $(grep '^CPUREQ' <<<"$out" | cut -d' ' -f2-)"$'\n'
+    stop_serve
+  done
+  echo "==> yardsticks ($CONNS connections, $DURATION each, pool $POOL, $(nproc) CPUs)"
+  "$work/load" ratios <<<"$results"
+  ;;
+scale)
+  SCALES=${SCALES:-100000 1000000 10000000}
+  summary=""
+  for n in $SCALES; do
+    echo "==> seed up to $n live sessions (no token bytes)"
+    "$work/load" seed -database-url "$DB_URL" -live "$n" -token-bytes 0
+    start_serve "$POOL"
+    line=$(load_run -rate "${SCALE_RATE:-500}" -warmup "$WARMUP" -d "$DURATION" -sessions "$n" | tee /dev/stderr | grep '^RESULT')
+    summary+="sessions=$n ${line#RESULT }"$'\n'
+    stop_serve
+  done
+  echo "==> summary (fixed rate ${SCALE_RATE:-500} req/s)"
+  printf '%s' "$summary"
+  ;;
 *)
-  echo "usage: $0 [bench|pool|cleanup]" >&2
+  echo "usage: $0 [bench|pool|cleanup|yardsticks|scale]" >&2
   exit 2
   ;;
 esac

@@ -7,10 +7,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/authbff/authbff/adapters/store"
 )
@@ -74,6 +76,35 @@ func NewSQLite(t testing.TB) *store.DB {
 	return db
 }
 
+// TestCache is the session cache configuration of the *Cached databases: a
+// TTL long enough that only invalidation, never expiry, empties it in a test.
+var TestCache = store.CacheConfig{TTL: time.Minute, MaxEntries: 10_000, MaxBytes: 64 << 20}
+
+// NewPostgresCached is NewPostgres with the session cache on and its change
+// listener listening (it waits for that, so the cache really serves).
+func NewPostgresCached(t testing.TB) *store.DB {
+	t.Helper()
+	db := openWith(t, NewPostgresURL(t), TestCache)
+	migrate(t, db)
+	db.StartChangeListener(slog.New(slog.DiscardHandler))
+	deadline := time.Now().Add(30 * time.Second)
+	for !db.SessionCacheServing() {
+		if time.Now().After(deadline) {
+			t.Fatal("the session cache's change listener did not start listening within 30 s")
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition set by another goroutine
+	}
+	return db
+}
+
+// NewSQLiteCached is NewSQLite with the session cache on.
+func NewSQLiteCached(t testing.TB) *store.DB {
+	t.Helper()
+	db := openWith(t, "sqlite:"+filepath.Join(t.TempDir(), "authbff.db"), TestCache)
+	migrate(t, db)
+	return db
+}
+
 // Databases returns a constructor per dialect, for running one suite on both.
 func Databases() map[string]func(testing.TB) *store.DB {
 	return map[string]func(testing.TB) *store.DB{store.Postgres: NewPostgres, store.SQLite: NewSQLite}
@@ -81,10 +112,16 @@ func Databases() map[string]func(testing.TB) *store.DB {
 
 func open(t testing.TB, rawURL string) *store.DB {
 	t.Helper()
+	return openWith(t, rawURL, store.CacheConfig{})
+}
+
+func openWith(t testing.TB, rawURL string, cache store.CacheConfig) *store.DB {
+	t.Helper()
 	cfg, err := store.ParseDatabaseURL(rawURL, t.TempDir())
 	if err != nil {
 		t.Fatalf("database URL: %v", err)
 	}
+	cfg.SessionCache = cache
 	db, err := store.Open(cfg)
 	if err != nil {
 		t.Fatalf("open database: %v", err)

@@ -1,0 +1,211 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/uptrace/bun"
+
+	"github.com/authbff/authbff/domain"
+	"github.com/authbff/authbff/ports"
+)
+
+// GET /session renders the session, its user, and the user's roles and
+// organizations. Aggregating four tables on every read cost PostgreSQL four
+// times a plain index lookup, so the roles and organizations are kept, as the
+// JSON arrays the read decodes, on the user row (users.roles_view,
+// users.orgs_view): written by SyncIdentity in its transaction, cleared by
+// triggers when anything else changes a membership. A cleared (NULL) view is
+// aggregated from the normalised tables on read, which stay the source of
+// truth; coalesce evaluates the aggregate only then.
+
+// rolesAgg and orgsAgg aggregate a user's roles and organizations as the
+// JSON arrays decodeRoles and decodeOrganizations read; user is the SQL
+// expression of the user id.
+func (db *DB) rolesAgg(user string) string {
+	agg := "json_agg(json_build_array(x.name, x.source) ORDER BY x.source, x.name)::text"
+	if !db.isPostgres() {
+		agg = "json_group_array(json_array(x.name, x.source))"
+	}
+	return `(SELECT coalesce(` + agg + `, '[]') FROM (SELECT r.name, r.source FROM user_roles ur
+		JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = ` + user + ` ORDER BY r.source, r.name) x)`
+}
+
+func (db *DB) orgsAgg(user string) string {
+	agg := "json_agg(json_build_array(x.id, x.alias, x.name, x.tenant_id) ORDER BY x.alias)::text"
+	if !db.isPostgres() {
+		agg = "json_group_array(json_array(x.id, x.alias, x.name, x.tenant_id))"
+	}
+	return `(SELECT coalesce(` + agg + `, '[]') FROM (SELECT o.id, o.alias, o.name, o.tenant_id FROM user_organizations uo
+		JOIN organizations o ON o.id = uo.organization_id WHERE uo.user_id = ` + user + ` ORDER BY o.alias) x)`
+}
+
+// writeSessionView recomputes the user's snapshot inside tx, after a sync
+// changed roles or memberships.
+func (db *DB) writeSessionView(ctx context.Context, tx bun.Tx, userID string) error {
+	_, err := tx.NewRaw(`UPDATE users SET roles_view = `+db.rolesAgg("users.id")+`, orgs_view = `+
+		db.orgsAgg("users.id")+` WHERE id = ?`, userID).Exec(ctx)
+	return err
+}
+
+// lookupSQL is the one statement of a session read: the session row by its
+// token hash, its user by primary key, and the user's snapshot (aggregated
+// only where it is missing). The full read has every column; the view read
+// only what rendering and the expiry checks need, since every column costs
+// PostgreSQL output work and the client its decoding.
+func (s *SessionStore) lookupSQL(param string, withTokens bool) string {
+	if !withTokens {
+		// No fallback subqueries here: PostgreSQL initialises every subplan
+		// of a statement on each execution, used or not. A missing snapshot
+		// is aggregated by a second statement instead (aggregateView).
+		return `SELECT s.id, s.token_hash, s.user_id, s.expires, s.absolute_expires,
+	coalesce(s.active_organization_id, ''), u.name, coalesce(u.email, ''), u.image, u.roles_view, u.orgs_view
+FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ` + param
+	}
+	return `SELECT s.*, u.name AS u_name, coalesce(u.email, '') AS u_email, u.email_verified AS u_email_verified,
+	u.image AS u_image, u.created_at AS u_created_at, u.updated_at AS u_updated_at,
+	coalesce(u.roles_view, ` + s.db.rolesAgg("s.user_id") + `) AS roles_json,
+	coalesce(u.orgs_view, ` + s.db.orgsAgg("s.user_id") + `) AS orgs_json
+FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ` + param
+}
+
+// LookupView implements ports.SessionStore: Lookup without the sealed
+// tokens, served from this process's session cache when one is configured
+// and the row was read recently.
+func (s *SessionStore) LookupView(ctx context.Context, hash domain.TokenHash) (ports.SessionView, error) {
+	c := s.db.cache
+	if c == nil {
+		return s.lookupLean(ctx, hash)
+	}
+	if v, ok := c.get(hash, time.Now()); ok {
+		return v, nil
+	}
+	gen := c.generation()
+	v, err := s.lookupLean(ctx, hash)
+	if err == nil {
+		c.put(hash, v, gen, time.Now())
+	}
+	return v, err
+}
+
+// lookupLean reads what LookupView returns, scanning the columns
+// directly: no reflection on the hot path.
+func (s *SessionStore) lookupLean(ctx context.Context, hash domain.TokenHash) (ports.SessionView, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
+	if s.db.qlog != nil {
+		defer func(start time.Time) { s.db.qlog.record(ctx, "SELECT", start, nil) }(time.Now())
+	}
+	var rows *sql.Rows
+	var err error
+	if s.db.isPostgres() {
+		rows, err = s.db.DB.DB.QueryContext(ctx, s.lookupViewSQL, pgx.QueryExecModeCacheStatement, string(hash))
+	} else {
+		rows, err = s.db.DB.DB.QueryContext(ctx, s.lookupViewSQL, string(hash))
+	}
+	if err != nil {
+		return ports.SessionView{}, mapError(err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return ports.SessionView{}, mapError(err)
+		}
+		return ports.SessionView{}, domain.ErrSessionNotFound
+	}
+	var r domain.SessionRecord
+	var u domain.User
+	var th string
+	var roles, orgs sql.NullString
+	err = rows.Scan(&r.ID, &th, &r.UserID, &r.Expires, &r.AbsoluteExpires, &r.ActiveOrganizationID,
+		&u.Name, &u.Email, &u.Image, &roles, &orgs)
+	if err == nil {
+		err = rows.Err()
+	}
+	if err != nil {
+		return ports.SessionView{}, mapError(err)
+	}
+	rows.Close()
+	if !roles.Valid || !orgs.Valid {
+		if roles.String, orgs.String, err = s.aggregateView(ctx, r.UserID); err != nil {
+			return ports.SessionView{}, mapError(err)
+		}
+	}
+	r.TokenHash, r.Expires, r.AbsoluteExpires, u.ID = domain.TokenHash(th), r.Expires.UTC(), r.AbsoluteExpires.UTC(), r.UserID
+	view := ports.SessionView{Session: domain.RehydrateSession(r), User: u}
+	if view.Roles, err = decodeRoles(roles.String); err != nil {
+		return ports.SessionView{}, err
+	}
+	if view.Organizations, err = decodeOrganizations(orgs.String); err != nil {
+		return ports.SessionView{}, err
+	}
+	return view, nil
+}
+
+// aggregateView computes a user's roles and organizations from the
+// normalised tables, for a user whose snapshot was cleared (a membership
+// changed outside a sync). The next sync writes the snapshot again.
+func (s *SessionStore) aggregateView(ctx context.Context, userID string) (roles, orgs string, err error) {
+	err = s.db.NewRaw(`SELECT `+s.db.rolesAgg("?")+`, `+s.db.orgsAgg("?"), userID, userID).Scan(ctx, &roles, &orgs)
+	return roles, orgs, err
+}
+
+// Lookup implements ports.SessionStore in one round trip: the session with
+// its tokens, its user, and the user's roles and organizations.
+func (s *SessionStore) Lookup(ctx context.Context, hash domain.TokenHash) (ports.SessionView, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
+	var row lookupRow
+	err := s.lookup(ctx, hash, &row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ports.SessionView{}, domain.ErrSessionNotFound
+	}
+	if err != nil {
+		return ports.SessionView{}, mapError(err)
+	}
+	view := ports.SessionView{
+		Session: row.sessionRow.toDomain(),
+		User: domain.User{
+			ID: row.UserID, Name: row.UserName, Email: row.UserEmail, EmailVerified: row.UserEmailVerified,
+			Image: row.UserImage, CreatedAt: row.UserCreatedAt.UTC(), UpdatedAt: row.UserUpdatedAt.UTC(),
+		},
+	}
+	if view.Roles, err = decodeRoles(row.RolesJSON); err != nil {
+		return ports.SessionView{}, err
+	}
+	if view.Organizations, err = decodeOrganizations(row.OrgsJSON); err != nil {
+		return ports.SessionView{}, err
+	}
+	return view, nil
+}
+
+// lookup runs the lookup statement. On PostgreSQL it is a real prepared
+// statement ($1, cached per connection by pgx), so the server plans it once
+// per connection instead of on every request: bun would write the hash into
+// the text, making every statement new.
+func (s *SessionStore) lookup(ctx context.Context, hash domain.TokenHash, row *lookupRow) error {
+	if !s.db.isPostgres() {
+		return s.db.NewRaw(s.lookupSQL("?", true), string(hash)).Scan(ctx, row)
+	}
+	if s.db.qlog != nil {
+		defer func(start time.Time) { s.db.qlog.record(ctx, "SELECT", start, nil) }(time.Now())
+	}
+	rows, err := s.db.DB.DB.QueryContext(ctx, s.lookupFullSQL, pgx.QueryExecModeCacheStatement, string(hash))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := s.db.ScanRow(ctx, rows, row); err != nil {
+		return err
+	}
+	return rows.Err()
+}

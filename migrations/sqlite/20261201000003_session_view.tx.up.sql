@@ -1,0 +1,36 @@
+-- The session read's snapshot (see the PostgreSQL migration): roles and
+-- organizations as the JSON arrays GET /session renders; NULL means "not
+-- computed", and readers then aggregate the normalised tables. SQLite serves
+-- one process, so no change is announced; triggers only clear snapshots that
+-- another writer made stale.
+ALTER TABLE users ADD COLUMN roles_view text;
+--bun:split
+ALTER TABLE users ADD COLUMN orgs_view text;
+--bun:split
+CREATE TRIGGER user_roles_clear_view_ins AFTER INSERT ON user_roles BEGIN
+    UPDATE users SET roles_view = NULL WHERE id = NEW.user_id AND roles_view IS NOT NULL;
+END;
+--bun:split
+CREATE TRIGGER user_roles_clear_view_del AFTER DELETE ON user_roles BEGIN
+    UPDATE users SET roles_view = NULL WHERE id = OLD.user_id AND roles_view IS NOT NULL;
+END;
+--bun:split
+CREATE TRIGGER user_organizations_clear_view_ins AFTER INSERT ON user_organizations BEGIN
+    UPDATE users SET orgs_view = NULL WHERE id = NEW.user_id AND orgs_view IS NOT NULL;
+END;
+--bun:split
+CREATE TRIGGER user_organizations_clear_view_del AFTER DELETE ON user_organizations BEGIN
+    UPDATE users SET orgs_view = NULL WHERE id = OLD.user_id AND orgs_view IS NOT NULL;
+END;
+--bun:split
+CREATE TRIGGER organizations_clear_view AFTER UPDATE ON organizations
+WHEN OLD.id IS NOT NEW.id OR OLD.alias IS NOT NEW.alias OR OLD.name IS NOT NEW.name OR OLD.tenant_id IS NOT NEW.tenant_id
+BEGIN
+    UPDATE users SET orgs_view = NULL
+    WHERE orgs_view IS NOT NULL AND id IN (SELECT user_id FROM user_organizations WHERE organization_id = OLD.id);
+END;
+--bun:split
+CREATE TRIGGER organizations_clear_view_del BEFORE DELETE ON organizations BEGIN
+    UPDATE users SET orgs_view = NULL
+    WHERE orgs_view IS NOT NULL AND id IN (SELECT user_id FROM user_organizations WHERE organization_id = OLD.id);
+END;
