@@ -40,7 +40,8 @@ func newTestApp(t *testing.T) *testApp {
 	sessions := fake.NewSessionStore(users)
 	policy := domain.DefaultSessionPolicy()
 	h := httpapi.Handlers{
-		Provider:           httpapi.ProviderInfo{ID: "keycloak", Name: "Keycloak"},
+		Provider: httpapi.ProviderInfo{ID: "keycloak", Name: "Keycloak",
+			AuthorizationURL: app.idp.BrowserEndpoints().Authorization, EndSessionURL: app.idp.BrowserEndpoints().EndSession},
 		Readiness:          application.NewCheckReadinessHandler(nil, time.Second),
 		StartSignIn:        application.NewStartSignInHandler(app.idp, flows, clock),
 		CompleteSignIn:     application.NewCompleteSignInHandler(app.idp, flows, users, sessions, fake.TokenCipher{}, policy, ports.NopObserver{}, clock, log),
