@@ -218,6 +218,8 @@ func (b *browser) text(selector string) string {
 	return eval[string](b, `(document.querySelector(`+string(sel)+`) || {innerText: ""}).innerText`)
 }
 
-func prefix(p string) func(string) bool { return func(u string) bool { return strings.HasPrefix(u, p) } }
+func prefix(p string) func(string) bool {
+	return func(u string) bool { return strings.HasPrefix(u, p) }
+}
 
 func exactly(p string) func(string) bool { return func(u string) bool { return u == p } }
