@@ -32,6 +32,12 @@ type testApp struct {
 
 func newTestApp(t *testing.T) *testApp {
 	t.Helper()
+	return newTestAppWith(t, func(*httpapi.Config) {})
+}
+
+// newTestAppWith is newTestApp with a changed configuration.
+func newTestAppWith(t *testing.T, configure func(*httpapi.Config)) *testApp {
+	t.Helper()
 	app := &testApp{now: time.Now().UTC()}
 	clock := func() time.Time { return app.now }
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -60,7 +66,9 @@ func newTestApp(t *testing.T) *testApp {
 	// The public URL must be known before the server starts: listen first.
 	app.srv = httptest.NewUnstartedServer(nil)
 	pub, _ := url.Parse("http://" + app.srv.Listener.Addr().String() + "/api/auth")
-	engine, err := httpapi.NewRouter(httpapi.Config{PublicURL: pub, Secrets: [][]byte{[]byte("test-secret")}}, h, log)
+	cfg := httpapi.Config{PublicURL: pub, Secrets: [][]byte{[]byte("test-secret")}}
+	configure(&cfg)
+	engine, err := httpapi.NewRouter(cfg, h, log)
 	require.NoError(t, err)
 	app.srv.Config.Handler = engine
 	app.srv.Start()

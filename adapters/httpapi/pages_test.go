@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/authbff/authbff/adapters/httpapi"
 )
 
 func getPage(t *testing.T, c *http.Client, target string) (*http.Response, string) {
@@ -89,4 +91,22 @@ func TestSignOutReturnsThroughTheCallbackToTheCallbackURL(t *testing.T) {
 	require.Equal(t, a.srv.URL, back(""))
 	require.Equal(t, a.srv.URL, back(signOut("https://evil.example/x").Get("state")), "an off-site callbackUrl became the origin at sign-out")
 	require.Equal(t, a.url("/app/page"), back(signOut(a.url("/app/page")).Get("state")))
+}
+
+// TestPostLogoutRedirectURLOverridesTheCallback: with
+// AUTH_POST_LOGOUT_REDIRECT_URL set, Keycloak returns there directly (no
+// state), and the sign-out page's form may reach its origin too.
+func TestPostLogoutRedirectURLOverridesTheCallback(t *testing.T) {
+	a := newTestAppWith(t, func(c *httpapi.Config) { c.PostLogoutRedirectURL = "https://www.example.com/bye" })
+	c := signIn(t, a, alice)
+	out := postForm(t, c, a.url("/api/auth/signout"), url.Values{"csrfToken": {csrfToken(t, c, a)}, "callbackUrl": {"/goodbye"}}, true)
+	var body map[string]string
+	readJSON(t, out, &body)
+	u, err := url.Parse(body["url"])
+	require.NoError(t, err)
+	require.Equal(t, "https://www.example.com/bye", u.Query().Get("post_logout_redirect_uri"))
+	require.Empty(t, u.Query().Get("state"))
+
+	resp, _ := getPage(t, c, a.url("/api/auth/signout"))
+	require.Equal(t, "'self' https://kc.example.com https://www.example.com", formAction(t, resp))
 }
