@@ -12,8 +12,7 @@ import (
 var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{{.Title}}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}
-button{font-size:1rem;padding:.6rem 1.2rem;cursor:pointer}.err{color:#b00020}</style></head>
+<style>` + pageStyle + `</style></head>
 <body><h1>{{.Title}}</h1>
 {{if .Message}}<p class="err" role="alert">{{.Message}}</p>{{end}}
 {{if .Question}}<p>{{.Question}}</p>{{end}}
@@ -21,9 +20,17 @@ button{font-size:1rem;padding:.6rem 1.2rem;cursor:pointer}.err{color:#b00020}</s
 <input type="hidden" name="csrfToken" value="{{.CSRFToken}}">
 <input type="hidden" name="callbackUrl" value="{{.CallbackURL}}">
 <button type="submit">{{.Button}}</button></form>
-{{if .AutoSubmit}}<script>document.getElementById("f").submit()</script>{{end}}{{end}}
+{{if .AutoSubmit}}<script>` + autoSubmitScript + `</script>{{end}}{{end}}
 {{if .Home}}<p><a href="{{.Home}}">Back to the application</a></p>{{end}}
 </body></html>`))
+
+// pageStyle and autoSubmitScript are the pages' only inline style and
+// script; the CSP allows exactly these by hash (see pageCSP).
+const (
+	pageStyle = `body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}
+button{font-size:1rem;padding:.6rem 1.2rem;cursor:pointer}.err{color:#b00020}`
+	autoSubmitScript = `document.getElementById("f").submit()`
+)
 
 // page is one built-in page: Message is an error, Question a plain prompt.
 type page struct {

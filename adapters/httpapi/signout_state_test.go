@@ -32,7 +32,7 @@ func TestSignoutStateRoundTripExpiryAndRotation(t *testing.T) {
 }
 
 func TestPageCSP(t *testing.T) {
-	require.Equal(t, "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'self' https://kc.example.com http://127.0.0.1:8080; frame-ancestors 'none'; base-uri 'none'",
+	require.Equal(t, "default-src 'none'; style-src "+styleSource+"; script-src "+scriptSource+"; form-action 'self' https://kc.example.com http://127.0.0.1:8080; frame-ancestors 'none'; base-uri 'none'",
 		pageCSP(true, []string{"https://kc.example.com/realms/crm/protocol/openid-connect/auth", "", "http://127.0.0.1:8080/x?y=1", "https://kc.example.com/logout"}))
 	require.Contains(t, pageCSP(false, []string{"https://kc.example.com/auth"}), "form-action 'none';")
 	for _, bad := range []string{"javascript:alert(1)", "https://a.example;script-src *", "https://*.example", "/relative", "https://a b"} {

@@ -64,8 +64,12 @@ func TestMain(m *testing.M) {
 
 // prerequisites finds Chromium, node and npm; it returns what is missing.
 func prerequisites() string {
-	chromePath = os.Getenv("CHROMIUM_PATH")
-	if chromePath == "" {
+	if p := os.Getenv("CHROMIUM_PATH"); p != "" {
+		if _, err := exec.LookPath(p); err != nil {
+			return "CHROMIUM_PATH=" + p + " is not an executable"
+		}
+		chromePath = p
+	} else {
 		for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 			if p, err := exec.LookPath(name); err == nil {
 				chromePath = p
