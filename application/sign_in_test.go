@@ -179,10 +179,11 @@ func TestSignOutDeletesAndEndsIdPSession(t *testing.T) {
 	res, _ := w.complete.Handle(context.Background(), application.CompleteSignIn{Provider: "keycloak", State: state,
 		Code: w.idp.Authorize(state, bob), Issuer: w.idp.Issuer(), BrowserBinding: binding})
 	out, err := w.signOut.Handle(context.Background(), application.SignOut{Token: string(res.SessionToken),
-		PostLogoutRedirectURI: "https://app.example.com/"})
+		PostLogoutRedirectURI: "https://app.example.com/", State: "back-to-goodbye"})
 	require.NoError(t, err)
 	require.Contains(t, out.EndSessionURL, "id_token_hint=id-1")
 	require.Contains(t, out.EndSessionURL, "post_logout_redirect_uri=https%3A%2F%2Fapp.example.com%2F")
+	require.Contains(t, out.EndSessionURL, "state=back-to-goodbye", "the IdP echoes it on its redirect")
 	_, err = w.get.Handle(context.Background(), application.GetSession{Token: string(res.SessionToken)})
 	require.ErrorIs(t, err, domain.ErrSessionNotFound)
 

@@ -17,6 +17,9 @@ type SignOut struct {
 	// PostLogoutRedirectURI is where the IdP sends the browser after ending
 	// its own session.
 	PostLogoutRedirectURI string
+	// State is passed to the IdP with PostLogoutRedirectURI and comes back
+	// on its redirect; "" for none.
+	State string
 }
 
 // SignOutResult says where to send the browser.
@@ -67,5 +70,5 @@ func (h *SignOutHandler) Handle(ctx context.Context, cmd SignOut) (SignOutResult
 	if sess.Provider() != h.idp.ID() {
 		return SignOutResult{}, nil
 	}
-	return SignOutResult{EndSessionURL: h.idp.EndSessionURL(idToken, cmd.PostLogoutRedirectURI)}, nil
+	return SignOutResult{EndSessionURL: h.idp.EndSessionURL(idToken, cmd.PostLogoutRedirectURI, cmd.State)}, nil
 }

@@ -87,8 +87,19 @@ type IdentityProvider interface {
 	// domain.ErrUnavailable on timeouts, 5xx and redirects.
 	Refresh(ctx context.Context, refreshToken, previousIDToken string) (Identity, TokenSet, error)
 	// EndSessionURL returns the RP-initiated logout URL that ends the IdP
-	// session, or "" if the IdP has none.
-	EndSessionURL(idTokenHint, postLogoutRedirectURI string) string
+	// session, or "" if the IdP has none. state, when not empty, is echoed
+	// by the IdP on its redirect to postLogoutRedirectURI.
+	EndSessionURL(idTokenHint, postLogoutRedirectURI, state string) string
+	// BrowserEndpoints are the IdP URLs a browser is sent to: the built-in
+	// pages' Content-Security-Policy must allow forms to reach them.
+	BrowserEndpoints() BrowserEndpoints
+}
+
+// BrowserEndpoints are the IdP's endpoints a browser navigates to, from
+// discovery. EndSession is "" when the IdP has none.
+type BrowserEndpoints struct {
+	Authorization string
+	EndSession    string
 }
 
 // TokenCipher seals tokens for storage. Sealed values are authenticated:

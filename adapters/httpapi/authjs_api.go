@@ -11,10 +11,17 @@ import (
 
 var zeroTime time.Time
 
-// ProviderInfo describes the configured identity provider for GET /providers.
+// ProviderInfo describes the configured identity provider for GET
+// /providers and the built-in pages.
 type ProviderInfo struct {
 	ID   string
 	Name string
+	// AuthorizationURL and EndSessionURL are the IdP endpoints the sign-in
+	// and sign-out pages' forms end up at (through authbff's redirect);
+	// their origins are all the pages' CSP form-action allows besides
+	// 'self'. EndSessionURL is "" when the IdP has none.
+	AuthorizationURL string
+	EndSessionURL    string
 }
 
 // authAPI serves the Auth.js-compatible routes under the base path.
@@ -26,8 +33,9 @@ type authAPI struct {
 	provider ProviderInfo
 	h        Handlers
 	log      *slog.Logger
-	// postLogoutRedirect overrides the post-logout redirect sent to the IdP
-	// (default: the validated callbackUrl).
+	// postLogoutRedirect is AUTH_POST_LOGOUT_REDIRECT_URL: when set, the
+	// post-logout redirect sent to the IdP instead of authbff's own
+	// /signout/callback.
 	postLogoutRedirect string
 	tokenLimiter       *windowLimiter
 	signinLimiter      *windowLimiter
@@ -44,12 +52,6 @@ func newAuthAPI(cfg Config, h Handlers, log *slog.Logger) *authAPI {
 		backchannelLimiter: newWindowLimiter(200),
 	}
 	a.cookies.legacy = cfg.AcceptLegacyCookies
-	if a.postLogoutRedirect == "" {
-		// One fixed URI that the IdP client registers exactly: Keycloak
-		// refuses an unregistered post_logout_redirect_uri and then does
-		// not end its session.
-		a.postLogoutRedirect = a.origin + "/"
-	}
 	return a
 }
 
@@ -73,6 +75,7 @@ func (a *authAPI) register(g *gin.RouterGroup) {
 	g.POST("/callback/:provider", a.callback)
 	g.GET("/signout", a.signoutPage)
 	g.POST("/signout", a.signout)
+	g.GET("/signout/callback", a.signoutCallback)
 	g.GET("/error", a.errorPage)
 }
 
@@ -99,6 +102,14 @@ func (a *authAPI) notFound(c *gin.Context) bool {
 
 func (a *authAPI) configurationError(c *gin.Context) {
 	a.newAuthRequest(c).fail("Configuration")
+}
+
+// signoutCallbackURI is authbff's one post-logout redirect URI: the IdP
+// client registers it exactly (Keycloak refuses an unregistered
+// post_logout_redirect_uri and then does not end its session), and the
+// state sent with it says where to go from there.
+func (a *authAPI) signoutCallbackURI() string {
+	return a.origin + a.basePath + "/signout/callback"
 }
 
 // callbackRedirectURI is authbff's OAuth redirect URI for a provider.

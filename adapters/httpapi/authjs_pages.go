@@ -12,27 +12,39 @@ import (
 var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{{.Title}}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}
-button{font-size:1rem;padding:.6rem 1.2rem;cursor:pointer}.err{color:#b00020}</style></head>
+<style>` + pageStyle + `</style></head>
 <body><h1>{{.Title}}</h1>
-{{if .Message}}<p class="err">{{.Message}}</p>{{end}}
+{{if .Message}}<p class="err" role="alert">{{.Message}}</p>{{end}}
+{{if .Question}}<p>{{.Question}}</p>{{end}}
 {{if .Action}}<form id="f" method="post" action="{{.Action}}">
 <input type="hidden" name="csrfToken" value="{{.CSRFToken}}">
 <input type="hidden" name="callbackUrl" value="{{.CallbackURL}}">
 <button type="submit">{{.Button}}</button></form>
-{{if .AutoSubmit}}<script>document.getElementById("f").submit()</script>{{end}}{{end}}
+{{if .AutoSubmit}}<script>` + autoSubmitScript + `</script>{{end}}{{end}}
 {{if .Home}}<p><a href="{{.Home}}">Back to the application</a></p>{{end}}
 </body></html>`))
 
+// pageStyle and autoSubmitScript are the pages' only inline style and
+// script; the CSP allows exactly these by hash (see pageCSP).
+const (
+	pageStyle = `body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}
+button{font-size:1rem;padding:.6rem 1.2rem;cursor:pointer}.err{color:#b00020}`
+	autoSubmitScript = `document.getElementById("f").submit()`
+)
+
+// page is one built-in page: Message is an error, Question a plain prompt.
 type page struct {
-	Title, Message, Action, CSRFToken, CallbackURL, Button, Home string
-	AutoSubmit                                                   bool
+	Title, Message, Question, Action, CSRFToken, CallbackURL, Button, Home string
+	AutoSubmit                                                             bool
+	// formOrigins are the other origins the form's POST may be redirected
+	// to (see pageCSP).
+	formOrigins []string
 }
 
 func renderPage(c *gin.Context, status int, p page) {
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Header("Cache-Control", "no-store")
-	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	c.Header("Content-Security-Policy", pageCSP(p.Action != "", p.formOrigins))
 	c.Status(status)
 	_ = pageTmpl.Execute(c.Writer, p)
 	c.Abort()
@@ -68,6 +80,7 @@ func (a *authAPI) signinPage(c *gin.Context) {
 	p := page{
 		Title: "Sign in", Action: a.basePath + "/signin/" + a.provider.ID, CSRFToken: r.csrfToken,
 		CallbackURL: r.callbackURL, Button: "Sign in with " + a.provider.Name,
+		formOrigins: []string{a.provider.AuthorizationURL},
 		// Auto-submit only for the app's own navigations: a cross-site link
 		// must not start a silent sign-in (the user clicks instead).
 		AutoSubmit: errType == "" && c.GetHeader("Sec-Fetch-Site") != "cross-site" && c.GetHeader("Sec-Fetch-Site") != "same-site",
@@ -78,13 +91,16 @@ func (a *authAPI) signinPage(c *gin.Context) {
 	renderPage(c, http.StatusOK, p)
 }
 
-// signoutPage is GET /signout: a confirmation form (POST needs the CSRF token).
+// signoutPage is GET /signout: a confirmation form (POST needs the CSRF
+// token). Its POST goes on to the IdP's end-session endpoint, and from
+// there to AUTH_POST_LOGOUT_REDIRECT_URL when that is set.
 func (a *authAPI) signoutPage(c *gin.Context) {
 	r := a.newAuthRequest(c)
 	r.flush()
 	renderPage(c, http.StatusOK, page{
-		Title: "Sign out", Message: "Are you sure you want to sign out?", Action: a.basePath + "/signout",
+		Title: "Sign out", Question: "Are you sure you want to sign out?", Action: a.basePath + "/signout",
 		CSRFToken: r.csrfToken, CallbackURL: r.callbackURL, Button: "Sign out",
+		formOrigins: []string{a.provider.EndSessionURL, a.postLogoutRedirect},
 	})
 }
 

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -13,7 +14,9 @@ import (
 // signout is POST /signout: CSRF check, delete the session row, clear every
 // session cookie, and answer the IdP's end-session URL (with id_token_hint)
 // so the stock client, which just navigates to the url, ends the Keycloak
-// session too. Without a session the url is the callback URL.
+// session too. The IdP returns the browser to /signout/callback with a
+// state naming the callback URL (or to AUTH_POST_LOGOUT_REDIRECT_URL when
+// set). Without a session the url is the callback URL.
 func (a *authAPI) signout(c *gin.Context) {
 	r := a.newAuthRequest(c)
 	if !r.csrfVerified {
@@ -22,13 +25,12 @@ func (a *authAPI) signout(c *gin.Context) {
 	}
 	target := r.callbackURL
 	if a.h.SignOut != nil {
-		postLogout := a.postLogoutRedirect
-		if postLogout == "" {
-			postLogout = r.callbackURL
+		cmd := application.SignOut{Token: a.cookies.sessionToken(c.Request), PostLogoutRedirectURI: a.postLogoutRedirect}
+		if cmd.PostLogoutRedirectURI == "" {
+			cmd.PostLogoutRedirectURI = a.signoutCallbackURI()
+			cmd.State = a.csrf.signoutState(r.callbackURL, time.Now())
 		}
-		res, err := a.h.SignOut.Handle(c.Request.Context(), application.SignOut{
-			Token: a.cookies.sessionToken(c.Request), PostLogoutRedirectURI: postLogout,
-		})
+		res, err := a.h.SignOut.Handle(c.Request.Context(), cmd)
 		if err != nil {
 			_ = c.Error(err)
 			if errors.Is(err, domain.ErrUnavailable) {
@@ -46,4 +48,20 @@ func (a *authAPI) signout(c *gin.Context) {
 	a.cookies.clearSession(c.Writer, c.Request)
 	c.Header("Cache-Control", "no-store")
 	r.redirect(target)
+}
+
+// signoutCallback is GET /signout/callback, where the IdP returns the
+// browser after ending its session: a redirect to the callback URL the
+// state names, checked against the open-redirect rule again; the app's
+// origin when the state is missing, forged or expired.
+func (a *authAPI) signoutCallback(c *gin.Context) {
+	target := a.origin
+	if raw, ok := a.csrf.openSignoutState(c.Query("state"), time.Now()); ok {
+		if cb, err := resolveCallbackURL(raw, a.origin); err == nil {
+			target = cb
+		}
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Redirect(http.StatusFound, target)
+	c.Abort()
 }

@@ -32,6 +32,12 @@ type testApp struct {
 
 func newTestApp(t *testing.T) *testApp {
 	t.Helper()
+	return newTestAppWith(t, func(*httpapi.Config) {})
+}
+
+// newTestAppWith is newTestApp with a changed configuration.
+func newTestAppWith(t *testing.T, configure func(*httpapi.Config)) *testApp {
+	t.Helper()
 	app := &testApp{now: time.Now().UTC()}
 	clock := func() time.Time { return app.now }
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -40,7 +46,8 @@ func newTestApp(t *testing.T) *testApp {
 	sessions := fake.NewSessionStore(users)
 	policy := domain.DefaultSessionPolicy()
 	h := httpapi.Handlers{
-		Provider:           httpapi.ProviderInfo{ID: "keycloak", Name: "Keycloak"},
+		Provider: httpapi.ProviderInfo{ID: "keycloak", Name: "Keycloak",
+			AuthorizationURL: app.idp.BrowserEndpoints().Authorization, EndSessionURL: app.idp.BrowserEndpoints().EndSession},
 		Readiness:          application.NewCheckReadinessHandler(nil, time.Second),
 		StartSignIn:        application.NewStartSignInHandler(app.idp, flows, clock),
 		CompleteSignIn:     application.NewCompleteSignInHandler(app.idp, flows, users, sessions, fake.TokenCipher{}, policy, ports.NopObserver{}, clock, log),
@@ -59,7 +66,9 @@ func newTestApp(t *testing.T) *testApp {
 	// The public URL must be known before the server starts: listen first.
 	app.srv = httptest.NewUnstartedServer(nil)
 	pub, _ := url.Parse("http://" + app.srv.Listener.Addr().String() + "/api/auth")
-	engine, err := httpapi.NewRouter(httpapi.Config{PublicURL: pub, Secrets: [][]byte{[]byte("test-secret")}}, h, log)
+	cfg := httpapi.Config{PublicURL: pub, Secrets: [][]byte{[]byte("test-secret")}}
+	configure(&cfg)
+	engine, err := httpapi.NewRouter(cfg, h, log)
 	require.NoError(t, err)
 	app.srv.Config.Handler = engine
 	app.srv.Start()

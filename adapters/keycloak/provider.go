@@ -205,8 +205,13 @@ func (p *Provider) Refresh(ctx context.Context, refreshToken, previousIDToken st
 	return id, set, nil
 }
 
+// BrowserEndpoints implements ports.IdentityProvider.
+func (p *Provider) BrowserEndpoints() ports.BrowserEndpoints {
+	return ports.BrowserEndpoints{Authorization: p.oauth.Endpoint.AuthURL, EndSession: p.endSession}
+}
+
 // EndSessionURL implements ports.IdentityProvider.
-func (p *Provider) EndSessionURL(idTokenHint, postLogoutRedirectURI string) string {
+func (p *Provider) EndSessionURL(idTokenHint, postLogoutRedirectURI, state string) string {
 	if p.endSession == "" {
 		return ""
 	}
@@ -221,6 +226,9 @@ func (p *Provider) EndSessionURL(idTokenHint, postLogoutRedirectURI string) stri
 	}
 	if postLogoutRedirectURI != "" {
 		q.Set("post_logout_redirect_uri", postLogoutRedirectURI)
+		if state != "" {
+			q.Set("state", state)
+		}
 	}
 	u.RawQuery = q.Encode()
 	return u.String()

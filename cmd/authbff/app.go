@@ -123,7 +123,7 @@ type httpHandlersIn struct {
 
 func newHTTPHandlers(in httpHandlersIn) httpapi.Handlers {
 	return httpapi.Handlers{
-		Provider:           httpapi.ProviderInfo{ID: in.IdP.ID(), Name: in.IdP.Name()},
+		Provider:           providerInfo(in.IdP),
 		Readiness:          in.Readiness,
 		StartSignIn:        in.StartSignIn,
 		CompleteSignIn:     in.CompleteSignIn,
@@ -154,4 +154,11 @@ func newProxy(cfg Config, log *slog.Logger, m *metrics.Metrics) (http.Handler, e
 		return nil, err
 	}
 	return m.InstrumentProxy(p), nil
+}
+
+// providerInfo is what the HTTP adapter needs to know about the IdP, as
+// plain values: its id and name, and where the built-in pages send browsers.
+func providerInfo(idp ports.IdentityProvider) httpapi.ProviderInfo {
+	ep := idp.BrowserEndpoints()
+	return httpapi.ProviderInfo{ID: idp.ID(), Name: idp.Name(), AuthorizationURL: ep.Authorization, EndSessionURL: ep.EndSession}
 }

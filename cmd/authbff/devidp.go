@@ -25,7 +25,7 @@ func startDevIdP(lc fx.Lifecycle, cfg Config, log *slog.Logger) (keycloak.Config
 		ClientID:               devClientID,
 		ClientSecret:           secret,
 		RedirectURIs:           []string{base + "/callback/keycloak"},
-		PostLogoutRedirectURIs: []string{origin, origin + "/", base + "/signin"},
+		PostLogoutRedirectURIs: postLogoutURIs(cfg, base),
 	}, log)
 	if err != nil {
 		return keycloak.Config{}, err
@@ -33,5 +33,23 @@ func startDevIdP(lc fx.Lifecycle, cfg Config, log *slog.Logger) (keycloak.Config
 	lc.Append(fx.StopHook(func(ctx context.Context) error { return srv.Close(ctx) }))
 	log.Warn("no Keycloak configured: serving the embedded development IdP (demo users alice, bob, carol)",
 		"issuer", srv.Issuer())
-	return keycloak.Config{Issuer: srv.Issuer(), ClientID: devClientID, ClientSecret: secret}, nil
+	// The provider id stays "keycloak" (apps call signIn("keycloak")); the
+	// name on the sign-in button says who really serves.
+	return keycloak.Config{Issuer: srv.Issuer(), ClientID: devClientID, ClientSecret: secret,
+		DisplayName: devDisplayName}, nil
+}
+
+// devDisplayName is the embedded IdP's name on the sign-in page and in
+// GET /providers.
+const devDisplayName = "Development IdP (demo users)"
+
+// postLogoutURIs are the URIs registered at the embedded IdP, as an
+// operator registers them at Keycloak: authbff's own /signout/callback,
+// and AUTH_POST_LOGOUT_REDIRECT_URL when set.
+func postLogoutURIs(cfg Config, base string) []string {
+	uris := []string{base + "/signout/callback"}
+	if cfg.HTTP.PostLogoutRedirectURL != "" {
+		uris = append(uris, cfg.HTTP.PostLogoutRedirectURL)
+	}
+	return uris
 }

@@ -116,8 +116,9 @@ func TestSignOutEndsTheKeycloakSessionToo(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.Status)
 	require.True(t, strings.HasPrefix(endURL, issuer+"/protocol/openid-connect/logout?"), endURL)
 	require.Contains(t, endURL, "id_token_hint=")
-	require.Contains(t, endURL, "post_logout_redirect_uri="+url.QueryEscape(b.Base+"/"),
+	require.Contains(t, endURL, "post_logout_redirect_uri="+url.QueryEscape(b.Base+"/api/auth/signout/callback"),
 		"one fixed post-logout URI, registered exactly at the IdP")
+	require.Contains(t, endURL, "state=", "the state names the callbackUrl")
 	require.Equal(t, 0, e.count(`SELECT count(*) FROM sessions`), "the row is deleted")
 	s, _, err := c.Session()
 	require.NoError(t, err)
@@ -128,7 +129,13 @@ func TestSignOutEndsTheKeycloakSessionToo(t *testing.T) {
 	r, err := c.Get(endURL)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusFound, r.Status, "%.300s", r.Body)
-	require.Equal(t, b.Base+"/", r.Header.Get("Location"))
+	back := r.Header.Get("Location")
+	require.True(t, strings.HasPrefix(back, b.Base+"/api/auth/signout/callback?"), back)
+	// authbff's callback sends the browser on to the callbackUrl.
+	r, err = c.Get(back)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusFound, r.Status)
+	require.Equal(t, b.Base+"/goodbye", r.Header.Get("Location"))
 
 	// The next sign-in is not silent: Keycloak shows its login form again.
 	authURL, _, err := c.SignIn("keycloak", b.Base+"/", nil)

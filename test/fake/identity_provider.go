@@ -123,9 +123,17 @@ func (p *IdentityProvider) Refresh(_ context.Context, refreshToken, _ string) (p
 }
 
 // EndSessionURL implements ports.IdentityProvider.
-func (p *IdentityProvider) EndSessionURL(idTokenHint, postLogout string) string {
+func (p *IdentityProvider) EndSessionURL(idTokenHint, postLogout, state string) string {
 	q := url.Values{"id_token_hint": {idTokenHint}, "post_logout_redirect_uri": {postLogout}}
+	if state != "" {
+		q.Set("state", state)
+	}
 	return p.IssuerValue + "/logout?" + q.Encode()
+}
+
+// BrowserEndpoints implements ports.IdentityProvider.
+func (p *IdentityProvider) BrowserEndpoints() ports.BrowserEndpoints {
+	return ports.BrowserEndpoints{Authorization: p.IssuerValue + "/auth", EndSession: p.IssuerValue + "/logout"}
 }
 
 // TokenCipher is a reversible, clearly-marked ports.TokenCipher for tests:

@@ -7,7 +7,8 @@
 #   test/scripts/test.sh bench    the Go benchmarks against the same services
 #
 # Uses TEST_DATABASE_URL when set; otherwise starts a throwaway PostgreSQL
-# cluster from the machine's binaries. Keycloak: see test/scripts/keycloak.sh;
+# cluster from the machine's binaries. Installs chromium (apt-get, as root)
+# for the browser tests when it is missing. Keycloak: see test/scripts/keycloak.sh;
 # where Java or Maven is missing its suite is skipped, except under CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,6 +33,18 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
   PG_STARTED=1
   export TEST_DATABASE_URL
   echo "    $TEST_DATABASE_URL"
+fi
+
+# The browser tests (test/browser) drive Debian's chromium: install it like
+# PostgreSQL when it is missing and we may. Without it they are skipped,
+# except under CI=true, where that is a failure.
+if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing chromium with apt-get (for the browser tests)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2
+  else
+    echo "    chromium not found (Debian: apt-get install chromium, or set CHROMIUM_PATH): the browser tests will be skipped"
+  fi
 fi
 
 free_port() {

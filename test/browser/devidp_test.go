@@ -1,0 +1,32 @@
+package browser
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBrowserWithTheDevelopmentIdP is `authbff serve` with nothing
+// configured (SQLite and the embedded development IdP) behind the front
+// origin, in Chromium.
+func TestBrowserWithTheDevelopmentIdP(t *testing.T) {
+	requireBrowser(t)
+	t.Parallel()
+	f := newFront(t)
+	up := newUpstream(t)
+	bff := startBFF(t, map[string]string{
+		"AUTH_URL":        f.Origin + "/api/auth",
+		"AUTH_DATA_DIR":   t.TempDir(),
+		"BACKEND_API_URL": up.srv.URL,
+	})
+	f.serve(t, bff)
+	runScenario(t, f, up, idp{
+		name: "Development IdP (demo users)",
+		at:   func(u string) bool { return !strings.HasPrefix(u, f.Origin) && strings.Contains(u, "/login?") },
+		login: func(b *browser, user string, done func(string) bool) (string, time.Duration) {
+			b.t.Helper()
+			b.check("development IdP login page")
+			return b.leave("pick "+user, `document.getElementById(`+js("login-"+user)+`).click()`, done)
+		},
+	}, "bob", "bob@example.com")
+}

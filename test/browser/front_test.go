@@ -1,0 +1,98 @@
+package browser
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// appPage is the app's page: the bundled next-auth/react client. Its CSP is
+// an app's strict one: the client talks to its own origin only.
+const appPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>app</title></head>
+<body><div id="root"></div><script src="/app.js"></script></body></html>`
+
+const goodbyePage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>goodbye</title></head>
+<body><p id="goodbye">Signed out.</p></body></html>`
+
+// front is the app's origin as a Next.js deployment has it: the app's pages,
+// and /api/auth/* and /api/proxy/* rewritten to authbff.
+type front struct {
+	Origin string
+	ln     net.Listener
+}
+
+// newFront listens on a free loopback port; serve starts it once authbff's
+// address is known (authbff needs the front origin as AUTH_URL first).
+func newFront(t *testing.T) *front {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	return &front{Origin: "http://" + ln.Addr().String(), ln: ln}
+}
+
+func (f *front) serve(t *testing.T, bffBase string) {
+	target, err := url.Parse(bffBase)
+	require.NoError(t, err)
+	rewrite := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.Out.Host = r.In.Host // as Next.js rewrites do: authbff sees the app's host
+	}, ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) {
+		// A request the browser gave up on (it navigated away) is no
+		// failure of authbff's; a real one shows as the page's 502.
+		w.WriteHeader(http.StatusBadGateway)
+	}}
+	mux := http.NewServeMux()
+	mux.Handle("/api/auth/", rewrite)
+	mux.Handle("/api/proxy/", rewrite)
+	page := func(body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+			_, _ = w.Write([]byte(body))
+		}
+	}
+	mux.Handle("GET /app", page(appPage))
+	mux.Handle("GET /goodbye", page(goodbyePage))
+	mux.HandleFunc("GET /app.js", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		_, _ = w.Write(pageJS)
+	})
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	srv := &http.Server{Handler: mux}
+	go func() { _ = srv.Serve(f.ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+}
+
+// upstream is the backend API behind /api/proxy: it records the headers
+// authbff adds.
+type upstream struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	seen []http.Header
+}
+
+func newUpstream(t *testing.T) *upstream {
+	u := &upstream{}
+	u.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u.mu.Lock()
+		u.seen = append(u.seen, r.Header.Clone())
+		u.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"path":"` + r.URL.Path + `"}`))
+	}))
+	t.Cleanup(u.srv.Close)
+	return u
+}
+
+func (u *upstream) last(t *testing.T) http.Header {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	require.NotEmpty(t, u.seen, "the backend saw no request")
+	return u.seen[len(u.seen)-1]
+}
