@@ -64,7 +64,7 @@ func appOptions(cfg Config, logOut io.Writer) fx.Option {
 			func(db *store.DB) *sql.DB { return db.DB.DB },
 			func(stats *application.SessionStatsHandler) metrics.ActiveSessions {
 				return func(ctx context.Context) (int64, error) {
-					st, err := stats.Handle(ctx)
+					st, err := stats.Handle(ctx, application.OperatorCaller())
 					return st.Active, err
 				}
 			},
