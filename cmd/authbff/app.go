@@ -146,7 +146,7 @@ func newProxy(cfg Config, log *slog.Logger, m *metrics.Metrics) (http.Handler, e
 	if cfg.Upstream == nil {
 		return nil, nil
 	}
-	p, err := proxy.New(proxy.Config{Upstream: cfg.Upstream, StripPrefix: httpapi.ProxyPrefix}, log)
+	p, err := proxy.New(proxy.Config{Upstream: cfg.Upstream, StripPrefix: httpapi.ProxyPrefix, PublicURL: cfg.HTTP.PublicURL}, log)
 	if err != nil {
 		return nil, err
 	}
