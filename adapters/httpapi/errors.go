@@ -34,6 +34,8 @@ func statusOf(err error) (int, string, string) {
 		return http.StatusNotFound, "user_not_found", "no such user"
 	case errors.Is(err, domain.ErrConflict):
 		return http.StatusConflict, "conflict", "the request conflicts with existing data"
+	case errors.Is(err, errCrossOrigin):
+		return http.StatusForbidden, "cross_origin", "cross-origin requests are refused"
 	case errors.Is(err, errCSRF):
 		return http.StatusForbidden, "csrf_required", "send the header X-CSRF: 1 with this request"
 	case errors.Is(err, errRateLimited):

@@ -63,6 +63,7 @@ func NewRouter(cfg Config, h Handlers, log *slog.Logger) (*gin.Engine, error) {
 	r.GET("/openapi.json", serveOpenAPI)
 
 	auth := newAuthAPI(cfg, h, log)
+	r.Use(auth.originGuard())
 	base := r.Group(cfg.BasePath())
 	auth.register(base)
 	if !cfg.DisableTokenEndpoint {
