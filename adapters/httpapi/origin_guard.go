@@ -38,7 +38,7 @@ func (a *authAPI) crossOrigin(r *http.Request) bool {
 // back-channel logout, a server-to-server call without cookies.
 func (a *authAPI) originGuard() gin.HandlerFunc {
 	exempt := map[string]bool{
-		a.basePath + "/callback/:provider":  true,
+		a.basePath + "/callback/:provider": true,
 		a.basePath + "/backchannel-logout": true,
 	}
 	return func(c *gin.Context) {

@@ -31,7 +31,9 @@ func send(t *testing.T, c *http.Client, method, target, contentType, body string
 	return resp.StatusCode, string(b)
 }
 
-var twoOrgs = func() domain.Organization { return domain.Organization{ID: "org-globex", Alias: "globex", TenantID: "tenant-globex"} }()
+var twoOrgs = func() domain.Organization {
+	return domain.Organization{ID: "org-globex", Alias: "globex", TenantID: "tenant-globex"}
+}()
 
 // TestCrossOriginUnsafeRequestsChangeNothing is issue 9's Origin acceptance,
 // on PostgreSQL and SQLite: the Auth.js POSTs, the organization switches
