@@ -31,9 +31,7 @@ func send(t *testing.T, c *http.Client, method, target, contentType, body string
 	return resp.StatusCode, string(b)
 }
 
-var twoOrgs = func() domain.Organization {
-	return domain.Organization{ID: "org-globex", Alias: "globex", TenantID: "tenant-globex"}
-}()
+var globex = domain.Organization{ID: "org-globex", Alias: "globex", TenantID: "tenant-globex"}
 
 // TestCrossOriginUnsafeRequestsChangeNothing is issue 9's Origin acceptance,
 // on PostgreSQL and SQLite: the Auth.js POSTs, the organization switches
@@ -50,7 +48,7 @@ func TestCrossOriginUnsafeRequestsChangeNothing(t *testing.T) {
 		defer up.Close()
 		a := newEdgeApp(t, st, up.URL)
 		id := alice
-		id.Organizations = append([]domain.Organization{}, alice.Organizations[0], twoOrgs)
+		id.Organizations = append([]domain.Organization{}, alice.Organizations[0], globex)
 		c := signIn(t, a, id)
 		tok := csrfToken(t, c, a)
 		flows := func() int { return st.count(t, "SELECT count(*) FROM login_flows") }
