@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/require"
 
 	"github.com/authbff/authbff/adapters/httpapi"
@@ -65,7 +66,7 @@ func (s edgeStores) count(t *testing.T, query string, args ...any) int {
 // newEdgeApp is the whole HTTP adapter over the real use cases on st, a
 // fake IdP, and, when upstream is not empty, the real reverse proxy to it.
 // AUTH_URL is the listener's own URL.
-func newEdgeApp(t *testing.T, st edgeStores, upstream string) *testApp {
+func newEdgeApp(t *testing.T, st edgeStores, upstream string) (*testApp, *gin.Engine) {
 	t.Helper()
 	app := &testApp{now: time.Now().UTC()}
 	clock := func() time.Time { return app.now }
@@ -102,7 +103,7 @@ func newEdgeApp(t *testing.T, st edgeStores, upstream string) *testApp {
 	app.srv.Config.Handler = engine
 	app.srv.Start()
 	t.Cleanup(app.srv.Close)
-	return app
+	return app, engine
 }
 
 // sessionCookie returns the client's session cookie value for app.

@@ -34,6 +34,10 @@ func statusOf(err error) (int, string, string) {
 		return http.StatusNotFound, "user_not_found", "no such user"
 	case errors.Is(err, domain.ErrConflict):
 		return http.StatusConflict, "conflict", "the request conflicts with existing data"
+	case errors.Is(err, errHeadersTooLarge):
+		return http.StatusRequestHeaderFieldsTooLarge, "headers_too_large", "the request headers exceed 64 KiB"
+	case errors.Is(err, errBodyTooLarge):
+		return http.StatusRequestEntityTooLarge, "body_too_large", "the request body exceeds 64 KiB or 64 fields"
 	case errors.Is(err, errCrossOrigin):
 		return http.StatusForbidden, "cross_origin", "cross-origin requests are refused"
 	case errors.Is(err, errCSRF):

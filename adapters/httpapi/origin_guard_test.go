@@ -46,7 +46,7 @@ func TestCrossOriginUnsafeRequestsChangeNothing(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, st edgeStores) {
 		up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }))
 		defer up.Close()
-		a := newEdgeApp(t, st, up.URL)
+		a, _ := newEdgeApp(t, st, up.URL)
 		id := alice
 		id.Organizations = append([]domain.Organization{}, alice.Organizations[0], globex)
 		c := signIn(t, a, id)

@@ -58,7 +58,7 @@ func TestProxyForwardsNoClientCopyOfOwnedHeaders(t *testing.T) {
 		_, _ = w.Write([]byte("ok"))
 	}))
 	defer up.Close()
-	a := newEdgeApp(t, fakeStores(), up.URL+"/api")
+	a, _ := newEdgeApp(t, fakeStores(), up.URL+"/api")
 	c := signIn(t, a, alice)
 	pub, _ := url.Parse(a.srv.URL)
 	token := sessionCookie(c, a)
