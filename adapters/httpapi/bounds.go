@@ -111,6 +111,7 @@ func fieldCount(contentType string, raw []byte) int {
 func (a *authAPI) refuseBody(c *gin.Context) {
 	_ = c.Error(errBodyTooLarge)
 	c.Header("Connection", "close") // the rest of the body is not read
+	c.Header("Cache-Control", "no-store")
 	if a.isAuthJSRoute(c.Request.URL.Path) {
 		a.refuseAuthJS(c, http.StatusRequestEntityTooLarge, "Configuration")
 		return
