@@ -65,8 +65,9 @@ func (s edgeStores) count(t *testing.T, query string, args ...any) int {
 
 // newEdgeApp is the whole HTTP adapter over the real use cases on st, a
 // fake IdP, and, when upstream is not empty, the real reverse proxy to it.
-// AUTH_URL is the listener's own URL.
-func newEdgeApp(t *testing.T, st edgeStores, upstream string) (*testApp, *gin.Engine) {
+// AUTH_URL is the listener's own URL. wrap, if given, wraps the router (a
+// test adds same-origin pages with it).
+func newEdgeApp(t *testing.T, st edgeStores, upstream string, wrap ...func(http.Handler) http.Handler) (*testApp, *gin.Engine) {
 	t.Helper()
 	app := &testApp{now: time.Now().UTC()}
 	clock := func() time.Time { return app.now }
@@ -100,7 +101,11 @@ func newEdgeApp(t *testing.T, st edgeStores, upstream string) (*testApp, *gin.En
 	}
 	engine, err := httpapi.NewRouter(httpapi.Config{PublicURL: pub, Secrets: [][]byte{[]byte("test-secret")}}, h, log)
 	require.NoError(t, err)
-	app.srv.Config.Handler = engine
+	var handler http.Handler = engine
+	for _, w := range wrap {
+		handler = w(handler)
+	}
+	app.srv.Config.Handler = handler
 	app.srv.Start()
 	t.Cleanup(app.srv.Close)
 	return app, engine
