@@ -60,11 +60,15 @@ func TestBrowserCrossOriginPostIsRefused(t *testing.T) {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				switch r.URL.Path {
 				case "/__login": // plants the Go client's cookies in the browser
+					mu.Lock()
+					defer mu.Unlock()
 					http.SetCookie(w, &http.Cookie{Name: "authjs.session-token", Value: session, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 					http.SetCookie(w, &http.Cookie{Name: "authjs.csrf-token", Value: csrfCookie, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 					http.Redirect(w, r, r.URL.Query().Get("next"), http.StatusFound)
 					return
 				case "/__page":
+					mu.Lock()
+					defer mu.Unlock()
 					w.Header().Set("Content-Type", "text/html")
 					_, _ = fmt.Fprint(w, signOutPage(r.URL.Query().Get("target"), csrfTok, "same-origin"))
 					return
@@ -86,22 +90,24 @@ func TestBrowserCrossOriginPostIsRefused(t *testing.T) {
 		}
 		a, _ := newEdgeApp(t, st, "", record)
 		c := signIn(t, a, alice)
-		csrfTok = csrfToken(t, c, a)
-		session = sessionCookie(c, a)
+		tok := csrfToken(t, c, a)
 		u, _ := url.Parse(a.srv.URL)
+		mu.Lock()
+		csrfTok, session = tok, sessionCookie(c, a)
 		for _, ck := range c.Jar.Cookies(u) {
 			if ck.Name == "authjs.csrf-token" {
 				csrfCookie = ck.Value
 			}
 		}
 		require.NotEmpty(t, csrfCookie)
+		mu.Unlock()
 		rows := func() int { return st.count(t, "SELECT count(*) FROM sessions") }
 		require.Equal(t, 1, rows())
 
 		// The attacker's page: same host, another port.
 		evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
-			_, _ = fmt.Fprint(w, signOutPage(a.url("/api/auth/signout"), csrfTok, "no-cors"))
+			_, _ = fmt.Fprint(w, signOutPage(a.url("/api/auth/signout"), tok, "no-cors"))
 		}))
 		defer evil.Close()
 		dom := chromium(t, a.url("/__login?next="+url.QueryEscape(evil.URL+"/")))
