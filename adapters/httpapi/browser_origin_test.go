@@ -88,7 +88,7 @@ func TestBrowserCrossOriginPostIsRefused(t *testing.T) {
 				_, _ = w.Write(rec.Body.Bytes())
 			})
 		}
-		a, _ := newEdgeApp(t, st, "", record)
+		a, _ := newEdgeApp(t, st, "", edgeOption{wrap: record})
 		c := signIn(t, a, alice)
 		tok := csrfToken(t, c, a)
 		u, _ := url.Parse(a.srv.URL)

@@ -65,9 +65,9 @@ func (s edgeStores) count(t *testing.T, query string, args ...any) int {
 
 // newEdgeApp is the whole HTTP adapter over the real use cases on st, a
 // fake IdP, and, when upstream is not empty, the real reverse proxy to it.
-// AUTH_URL is the listener's own URL. wrap, if given, wraps the router (a
-// test adds same-origin pages with it).
-func newEdgeApp(t *testing.T, st edgeStores, upstream string, wrap ...func(http.Handler) http.Handler) (*testApp, *gin.Engine) {
+// AUTH_URL is the listener's own URL. Options may wrap the router (a test
+// adds same-origin pages with it) or change its configuration.
+func newEdgeApp(t *testing.T, st edgeStores, upstream string, opts ...edgeOption) (*testApp, *gin.Engine) {
 	t.Helper()
 	app := &testApp{now: time.Now().UTC()}
 	clock := func() time.Time { return app.now }
@@ -99,16 +99,30 @@ func newEdgeApp(t *testing.T, st edgeStores, upstream string, wrap ...func(http.
 		require.NoError(t, err)
 		h.Proxy = px
 	}
-	engine, err := httpapi.NewRouter(httpapi.Config{PublicURL: pub, Secrets: [][]byte{[]byte("test-secret")}}, h, log)
+	cfg := httpapi.Config{PublicURL: pub, Secrets: [][]byte{[]byte("test-secret")}}
+	for _, o := range opts {
+		if o.config != nil {
+			o.config(&cfg)
+		}
+	}
+	engine, err := httpapi.NewRouter(cfg, h, log)
 	require.NoError(t, err)
 	var handler http.Handler = engine
-	for _, w := range wrap {
-		handler = w(handler)
+	for _, o := range opts {
+		if o.wrap != nil {
+			handler = o.wrap(handler)
+		}
 	}
 	app.srv.Config.Handler = handler
 	app.srv.Start()
 	t.Cleanup(app.srv.Close)
 	return app, engine
+}
+
+// edgeOption adjusts newEdgeApp.
+type edgeOption struct {
+	wrap   func(http.Handler) http.Handler
+	config func(*httpapi.Config)
 }
 
 // sessionCookie returns the client's session cookie value for app.

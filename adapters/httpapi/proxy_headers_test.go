@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/authbff/authbff/adapters/httpapi"
 )
 
 // spellings returns a header name as clients may write it: as given, lower,
@@ -136,4 +138,34 @@ func TestProxyForwardsNoClientCopyOfOwnedHeaders(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	require.Len(t, got, before, "nothing forwarded")
+}
+
+// TestProxyClientIPFollowsTrustedProxies: with AUTH_TRUSTED_PROXIES naming
+// the peer, the upstream's X-Forwarded-For is the client the trusted proxy
+// reported, one address, not the chain; a spoofed entry left of it is not
+// believed, and without trusted proxies the peer is the client.
+func TestProxyClientIPFollowsTrustedProxies(t *testing.T) {
+	got := make(chan http.Header, 4)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Clone()
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer up.Close()
+	for _, tc := range []struct {
+		trusted []string
+		want    string
+	}{{[]string{"127.0.0.1/32"}, "203.0.113.7"}, {nil, "127.0.0.1"}} {
+		a, _ := newEdgeApp(t, fakeStores(), up.URL, edgeOption{config: func(c *httpapi.Config) { c.TrustedProxies = tc.trusted }})
+		c := signIn(t, a, alice)
+		req, _ := http.NewRequest(http.MethodGet, a.url("/api/proxy/x"), nil)
+		req.Header.Set("X-Forwarded-For", "198.51.100.66, 203.0.113.7")
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		h := <-got
+		require.Equal(t, []string{tc.want}, h.Values("X-Forwarded-For"), "trusted %v", tc.trusted)
+		t.Logf("trusted proxies %v, client X-Forwarded-For %q → upstream X-Forwarded-For %q", tc.trusted,
+			"198.51.100.66, 203.0.113.7", h.Get("X-Forwarded-For"))
+	}
 }
