@@ -24,6 +24,8 @@ const DefaultCleanupPause = 20 * time.Millisecond
 // tokens. The nightly `auth:cleanup` of the replaced system, as a use case run
 // by the CLI, the in-process job and POST /api/auth/cleanup.
 type CleanupSessions struct {
+	// Caller must be an admin or the operator.
+	Caller Caller
 	// BatchSize is the most rows one statement deletes; 0 means the default.
 	BatchSize int
 	// Pause is the wait between two full batches; 0 means the default, a
@@ -52,6 +54,9 @@ func NewCleanupSessionsHandler(sessions ports.SessionMaintenance, flows ports.Lo
 // context ends midway, what was deleted stays deleted and the count so far is
 // returned with the error.
 func (h *CleanupSessionsHandler) Handle(ctx context.Context, cmd CleanupSessions) (domain.CleanupResult, error) {
+	if err := cmd.Caller.RequireAdmin(); err != nil {
+		return domain.CleanupResult{}, err
+	}
 	batch := cmd.BatchSize
 	if batch <= 0 {
 		batch = DefaultCleanupBatchSize

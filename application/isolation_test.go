@@ -119,7 +119,7 @@ func TestTenantIsolationProperty(t *testing.T) {
 			}
 		case 2: // A (not an admin) tries the admin revoke on B's user
 			if okB {
-				_, _, err := admin.Revoke(ctx, application.UserSessions{Caller: &infoA, User: infoB.User.ID})
+				_, _, err := admin.Revoke(ctx, application.UserSessions{Caller: application.UserCaller(infoA), User: infoB.User.ID})
 				require.ErrorIs(t, err, domain.ErrForbidden, "op %d", op)
 			}
 		case 3: // A tries to switch to B's organization

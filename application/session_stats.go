@@ -20,8 +20,11 @@ func NewSessionStatsHandler(sessions ports.SessionMaintenance, now Clock) *Sessi
 	return &SessionStatsHandler{sessions: sessions, now: now}
 }
 
-// Handle returns the statistics as of now.
-func (h *SessionStatsHandler) Handle(ctx context.Context) (domain.SessionStats, error) {
+// Handle returns the statistics as of now, to an admin or the operator only.
+func (h *SessionStatsHandler) Handle(ctx context.Context, caller Caller) (domain.SessionStats, error) {
+	if err := caller.RequireAdmin(); err != nil {
+		return domain.SessionStats{}, err
+	}
 	st, err := h.sessions.Stats(ctx, h.now())
 	if err != nil {
 		return domain.SessionStats{}, fmt.Errorf("session stats: %w", err)

@@ -11,14 +11,10 @@ import (
 	"github.com/authbff/authbff/ports"
 )
 
-// AdminRole is the role that may see and end other users' sessions and read
-// session statistics.
-const AdminRole = "admin"
-
-// UserSessions names a user by id or email for the admin operations. Caller
-// is the admin's session; nil means an operator at the CLI.
+// UserSessions names a user by id or email for the admin operations, and who
+// asks (refused unless an admin or the operator).
 type UserSessions struct {
-	Caller *SessionInfo
+	Caller Caller
 	User   string
 }
 
@@ -43,18 +39,9 @@ func NewUserSessionsHandler(users ports.UserStore, sessions ports.SessionStore, 
 	return &UserSessionsHandler{users: users, sessions: sessions, obs: obs, now: now, log: log}
 }
 
-// RequireAdmin returns domain.ErrForbidden unless caller is nil (the CLI) or
-// has the admin role.
-func RequireAdmin(caller *SessionInfo) error {
-	if caller != nil && !caller.HasRole(AdminRole) {
-		return domain.ErrForbidden
-	}
-	return nil
-}
-
 // List returns the user's active sessions.
 func (h *UserSessionsHandler) List(ctx context.Context, q UserSessions) (UserSessionsResult, error) {
-	if err := RequireAdmin(q.Caller); err != nil {
+	if err := q.Caller.RequireAdmin(); err != nil {
 		return UserSessionsResult{}, err
 	}
 	u, err := h.find(ctx, q.User)
@@ -66,10 +53,7 @@ func (h *UserSessionsHandler) List(ctx context.Context, q UserSessions) (UserSes
 		return UserSessionsResult{}, fmt.Errorf("list user sessions: %w", err)
 	}
 	res := UserSessionsResult{User: u, Sessions: []SessionSummary{}}
-	current := ""
-	if q.Caller != nil {
-		current = q.Caller.Session.ID()
-	}
+	current := q.Caller.sessionID()
 	now := h.now()
 	for _, s := range all {
 		if s.IsActive(now) {
@@ -81,7 +65,7 @@ func (h *UserSessionsHandler) List(ctx context.Context, q UserSessions) (UserSes
 
 // Revoke ends every session of the user and returns how many.
 func (h *UserSessionsHandler) Revoke(ctx context.Context, q UserSessions) (domain.User, int64, error) {
-	if err := RequireAdmin(q.Caller); err != nil {
+	if err := q.Caller.RequireAdmin(); err != nil {
 		return domain.User{}, 0, err
 	}
 	u, err := h.find(ctx, q.User)
@@ -92,10 +76,7 @@ func (h *UserSessionsHandler) Revoke(ctx context.Context, q UserSessions) (domai
 	if err != nil {
 		return domain.User{}, 0, fmt.Errorf("revoke user sessions: %w", err)
 	}
-	by := "cli"
-	if q.Caller != nil {
-		by = q.Caller.User.ID
-	}
+	by := q.Caller.auditName()
 	h.obs.SessionsRevoked("admin", n)
 	h.log.InfoContext(ctx, "user sessions revoked by admin", "user_id", u.ID, "count", n, "by", by)
 	return u, n, nil

@@ -27,7 +27,7 @@ func (a *authAPI) adminListUserSessions(c *gin.Context) {
 	if !ok {
 		return
 	}
-	res, err := a.h.UserSessions.List(c.Request.Context(), application.UserSessions{Caller: &info, User: c.Param("user")})
+	res, err := a.h.UserSessions.List(c.Request.Context(), application.UserSessions{Caller: application.UserCaller(info), User: c.Param("user")})
 	if err != nil {
 		respondError(c, err)
 		return
@@ -41,7 +41,7 @@ func (a *authAPI) adminRevokeUserSessions(c *gin.Context) {
 	if !ok {
 		return
 	}
-	u, n, err := a.h.UserSessions.Revoke(c.Request.Context(), application.UserSessions{Caller: &info, User: c.Param("user")})
+	u, n, err := a.h.UserSessions.Revoke(c.Request.Context(), application.UserSessions{Caller: application.UserCaller(info), User: c.Param("user")})
 	if err != nil {
 		respondError(c, err)
 		return
@@ -62,12 +62,14 @@ type statsJSON struct {
 	ActivePerOrganization map[string]int64 `json:"activePerOrganization"`
 }
 
-// sessionStats is GET /api/auth/cleanup (admin role).
+// sessionStats is GET /api/auth/cleanup (admin role, checked by the use
+// case).
 func (a *authAPI) sessionStats(c *gin.Context) {
-	if _, ok := a.requireAdmin(c, false); !ok {
+	info, ok := a.requireSession(c)
+	if !ok {
 		return
 	}
-	st, err := a.h.SessionStats.Handle(c.Request.Context())
+	st, err := a.h.SessionStats.Handle(c.Request.Context(), application.UserCaller(info))
 	if err != nil {
 		respondError(c, err)
 		return
@@ -77,12 +79,14 @@ func (a *authAPI) sessionStats(c *gin.Context) {
 		ActivePerOrganization: st.ActivePerOrganization}, true)
 }
 
-// runCleanup is POST /api/auth/cleanup (admin role): runs cleanup now.
+// runCleanup is POST /api/auth/cleanup (admin role, checked by the use
+// case): runs cleanup now.
 func (a *authAPI) runCleanup(c *gin.Context) {
-	if _, ok := a.requireAdmin(c, true); !ok {
+	info, ok := a.requireSessionForChange(c)
+	if !ok {
 		return
 	}
-	res, err := a.h.Cleanup.Handle(c.Request.Context(), application.CleanupSessions{})
+	res, err := a.h.Cleanup.Handle(c.Request.Context(), application.CleanupSessions{Caller: application.UserCaller(info)})
 	if err != nil {
 		respondError(c, err)
 		return

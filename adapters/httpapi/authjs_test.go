@@ -187,7 +187,7 @@ func TestFullSignInSessionSignOut(t *testing.T) {
 	require.Equal(t, http.StatusOK, out.StatusCode)
 	require.True(t, strings.HasPrefix(body["url"], "https://kc.example.com/realms/crm/logout?"), body["url"])
 	require.Contains(t, body["url"], "id_token_hint=id-1")
-	require.Contains(t, strings.Join(out.Header.Values("Set-Cookie"), "\n"), "authjs.session-token=; Max-Age=0")
+	require.Contains(t, strings.Join(out.Header.Values("Set-Cookie"), "\n"), "authjs.session-token=; Path=/; Max-Age=0")
 
 	resp, _ = c.Get(a.url("/api/auth/session"))
 	b, _ := io.ReadAll(resp.Body)

@@ -61,24 +61,6 @@ func (a *authAPI) requireSessionForChange(c *gin.Context) (application.SessionIn
 	return a.requireSession(c)
 }
 
-// requireAdmin is requireSession (or requireSessionForChange) plus the
-// admin role (403 forbidden).
-func (a *authAPI) requireAdmin(c *gin.Context, change bool) (application.SessionInfo, bool) {
-	require := a.requireSession
-	if change {
-		require = a.requireSessionForChange
-	}
-	info, ok := require(c)
-	if !ok {
-		return info, false
-	}
-	if err := application.RequireAdmin(&info); err != nil {
-		respondError(c, err)
-		return info, false
-	}
-	return info, true
-}
-
 // unsafeMethod reports methods that change state.
 func unsafeMethod(m string) bool {
 	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions

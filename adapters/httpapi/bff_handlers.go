@@ -81,7 +81,7 @@ func (p proxyRoute) serve(c *gin.Context) {
 	}
 	upstreamPath, ok := cleanProxyPath(c.Request.URL, p.prefix)
 	if !ok {
-		respondCode(c, http.StatusBadRequest, "invalid_path", "the path must be plain: no '..', '.', '//', ';', '\\' or encoded separators")
+		respondCode(c, http.StatusBadRequest, "invalid_path", "the path must be plain: no '..', '.', '//', ';', '\\', encoded separators or '%25'")
 		return
 	}
 	info, ok := p.a.requireSession(c)
@@ -111,7 +111,9 @@ func (p proxyRoute) serve(c *gin.Context) {
 func cleanProxyPath(u *url.URL, prefix string) (string, bool) {
 	raw := u.EscapedPath()
 	lower := strings.ToLower(raw)
-	for _, bad := range []string{"%2f", "%5c", "%2e", "%00", "%3b"} {
+	// %25 too: "%252e%252e" decodes once to "%2e%2e", which a backend that
+	// decodes again reads as "..".
+	for _, bad := range []string{"%2f", "%5c", "%2e", "%00", "%3b", "%25"} {
 		if strings.Contains(lower, bad) {
 			return "", false
 		}

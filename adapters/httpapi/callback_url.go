@@ -8,12 +8,35 @@ import (
 
 var errBadCallbackURL = errors.New("callbackUrl is not an http(s) URL")
 
+// maxCallbackURL bounds a callbackUrl as sent (2 KiB): app URLs are far
+// shorter, and it is copied into the callback-url cookie.
+const maxCallbackURL = 2 << 10
+
+// maxCallbackCookieValue bounds the URL-encoded value the callback-url
+// cookie would carry, so its Set-Cookie stays under 4096 bytes with the
+// longest name and attributes (encoding can triple a URL's length).
+const maxCallbackCookieValue = 3 << 10
+
 // resolveCallbackURL applies Auth.js's default redirect callback (contract
 // C3): a path becomes origin + path; a URL on the app's origin is kept; any
 // other URL becomes the origin. So authbff never redirects off-site. A value
 // that is not an http(s) URL at all (javascript:, data:, garbage) is an
 // error, as Auth.js's config assertion makes it.
+//
+// A value over maxCallbackURL, or whose cookie form would exceed
+// maxCallbackCookieValue, is refused like any invalid one.
 func resolveCallbackURL(raw, origin string) (string, error) {
+	if len(raw) > maxCallbackURL {
+		return "", errBadCallbackURL
+	}
+	got, err := resolveCallbackURLUnbounded(raw, origin)
+	if err == nil && len(url.QueryEscape(got)) > maxCallbackCookieValue {
+		return "", errBadCallbackURL
+	}
+	return got, err
+}
+
+func resolveCallbackURLUnbounded(raw, origin string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return origin, nil

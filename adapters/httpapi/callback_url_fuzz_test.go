@@ -25,6 +25,8 @@ func FuzzResolveCallbackURL(f *testing.F) {
 	for _, s := range openRedirectSeeds {
 		f.Add(s)
 	}
+	f.Add("/?" + strings.Repeat(":", 2045))
+	f.Add("/" + strings.Repeat("a", 2048))
 	f.Fuzz(func(t *testing.T, raw string) {
 		got, err := resolveCallbackURL(raw, origin)
 		if err != nil {
@@ -37,8 +39,13 @@ func FuzzResolveCallbackURL(f *testing.F) {
 		if u.Scheme+"://"+u.Host != origin || u.User != nil {
 			t.Fatalf("resolveCallbackURL(%q) = %q leaves the origin", raw, got)
 		}
-		if got != origin && !strings.HasPrefix(got, origin+"/") {
+		// The origin itself, or followed by a path, query or fragment
+		// ("http://app.example.com#x" is the app's own page).
+		if rest := strings.TrimPrefix(got, origin); rest != "" && !strings.ContainsAny(rest[:1], "/?#") {
 			t.Fatalf("resolveCallbackURL(%q) = %q", raw, got)
+		}
+		if len(raw) > maxCallbackURL || len(url.QueryEscape(got)) > maxCallbackCookieValue {
+			t.Fatalf("resolveCallbackURL accepted %d bytes (cookie form %d)", len(raw), len(url.QueryEscape(got)))
 		}
 	})
 }

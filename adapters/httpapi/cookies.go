@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/authbff/authbff/adapters/httpshared"
 )
 
 // cookieNames are the Auth.js v5 cookie names for one scheme (C1 of the
@@ -17,15 +19,12 @@ type cookieNames struct {
 }
 
 func newCookieNames(secure bool) cookieNames {
-	if secure {
-		return cookieNames{
-			session: "__Secure-authjs.session-token", csrf: "__Host-authjs.csrf-token",
-			callbackURL: "__Secure-authjs.callback-url", pkce: "__Secure-authjs.pkce.code_verifier", secure: true,
-		}
-	}
 	return cookieNames{
-		session: "authjs.session-token", csrf: "authjs.csrf-token",
-		callbackURL: "authjs.callback-url", pkce: "authjs.pkce.code_verifier",
+		session:     httpshared.CookieName(httpshared.SessionCookie, secure),
+		csrf:        httpshared.CookieName(httpshared.CSRFCookie, secure),
+		callbackURL: httpshared.CookieName(httpshared.CallbackURLCookie, secure),
+		pkce:        httpshared.CookieName(httpshared.PKCECookie, secure),
+		secure:      secure,
 	}
 }
 
@@ -34,37 +33,28 @@ func newCookieNames(secure bool) cookieNames {
 // working. Over https only the __Secure- name: an unprefixed cookie can be
 // planted by a sibling subdomain or over plain http (session fixation).
 func (n cookieNames) legacySessionCookie() string {
-	if n.secure {
-		return "__Secure-next-auth.session-token"
-	}
-	return "next-auth.session-token"
+	return httpshared.CookieName(httpshared.LegacySessionCookie, n.secure)
 }
 
-// setCookie writes one cookie with Auth.js's attributes: Path=/, HttpOnly,
+// maxSetCookie is the longest Set-Cookie value authbff writes: browsers
+// drop cookies over 4096 bytes and some proxies answer 502 to longer lines.
+const maxSetCookie = 4096
+
+// set writes one cookie with Auth.js's attributes: Path=/, HttpOnly,
 // SameSite=Lax, Secure over https, no Domain. value must already be in wire
-// form. expires zero means a browser-session cookie; maxAge < 0 clears.
+// form. expires zero means a browser-session cookie; maxAge < 0 clears. A
+// cookie longer than maxSetCookie is not written (inputs are bounded before
+// they reach a cookie, so this is the last line, not the rule).
 func (n cookieNames) set(w http.ResponseWriter, name, value string, expires time.Time, maxAge int) {
-	var b strings.Builder
-	b.WriteString(name)
-	b.WriteByte('=')
-	b.WriteString(value)
-	if maxAge > 0 {
-		b.WriteString("; Max-Age=")
-		b.WriteString(itoa(maxAge))
-	} else if maxAge < 0 {
-		b.WriteString("; Max-Age=0")
+	c := &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		Secure: n.secure, SameSite: http.SameSiteLaxMode}
+	if maxAge >= 0 {
+		c.Expires = expires
 	}
-	b.WriteString("; Path=/")
-	if !expires.IsZero() && maxAge >= 0 {
-		b.WriteString("; Expires=")
-		b.WriteString(expires.UTC().Format(http.TimeFormat))
+	if len(c.String()) > maxSetCookie {
+		return
 	}
-	b.WriteString("; HttpOnly")
-	if n.secure {
-		b.WriteString("; Secure")
-	}
-	b.WriteString("; SameSite=Lax")
-	w.Header().Add("Set-Cookie", b.String())
+	http.SetCookie(w, c)
 }
 
 func (n cookieNames) clear(w http.ResponseWriter, name string) { n.set(w, name, "", time.Time{}, -1) }
@@ -106,18 +96,4 @@ func cookieValue(r *http.Request, name string) string {
 		return c.Value
 	}
 	return v
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var buf [20]byte
-	i := len(buf)
-	for n > 0 {
-		i--
-		buf[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(buf[i:])
 }

@@ -6,20 +6,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/authbff/authbff/adapters/httpshared"
+
 	"github.com/authbff/authbff/application"
 	"github.com/authbff/authbff/domain"
 )
-
-// apiError is the one JSON error shape outside the Auth.js routes:
-// {"error":{"code":"session_expired","message":"..."}}.
-type apiError struct {
-	Error apiErrorBody `json:"error"`
-}
-
-type apiErrorBody struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
 
 // statusOf maps an error to its HTTP status, stable code and client message.
 // It is the only place where errors meet HTTP. 5xx messages are generic: the
@@ -43,6 +34,12 @@ func statusOf(err error) (int, string, string) {
 		return http.StatusNotFound, "user_not_found", "no such user"
 	case errors.Is(err, domain.ErrConflict):
 		return http.StatusConflict, "conflict", "the request conflicts with existing data"
+	case errors.Is(err, errHeadersTooLarge):
+		return http.StatusRequestHeaderFieldsTooLarge, "headers_too_large", "the request headers exceed 64 KiB"
+	case errors.Is(err, errBodyTooLarge):
+		return http.StatusRequestEntityTooLarge, "body_too_large", "the request body exceeds 64 KiB or 64 fields"
+	case errors.Is(err, errCrossOrigin):
+		return http.StatusForbidden, "cross_origin", "cross-origin requests are refused"
 	case errors.Is(err, errCSRF):
 		return http.StatusForbidden, "csrf_required", "send the header X-CSRF: 1 with this request"
 	case errors.Is(err, errRateLimited):
@@ -68,11 +65,12 @@ func respondError(c *gin.Context, err error) {
 	if status == http.StatusServiceUnavailable {
 		c.Header("Retry-After", "5")
 	}
-	c.AbortWithStatusJSON(status, apiError{Error: apiErrorBody{Code: code, Message: msg}})
+	respondCode(c, status, code, msg)
 }
 
 // respondCode writes a client error that has no domain error behind it, such
 // as a malformed request.
 func respondCode(c *gin.Context, status int, code, msg string) {
-	c.AbortWithStatusJSON(status, apiError{Error: apiErrorBody{Code: code, Message: msg}})
+	c.Abort()
+	httpshared.WriteError(c.Writer, status, code, msg)
 }

@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,38 +11,25 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/authbff/authbff/adapters/httpshared"
 )
 
-const requestIDHeader = "X-Request-ID"
+const requestIDHeader = httpshared.RequestIDHeader
 
-// requestID gives every request an id: the caller's X-Request-ID when it is a
-// short token of safe characters, else a fresh random one. It is echoed in the
-// response and logged, and the proxy forwards it.
+// requestID gives every request authbff's own fresh id (the rule and why a
+// client's id is not adopted: httpshared.NewRequestID), echoes it in the
+// response and puts it, with the client IP the trusted-proxy settings
+// decide, into the request context for the proxy.
 func requestID() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id := c.GetHeader(requestIDHeader)
-		if !safeRequestID(id) {
-			var b [12]byte
-			_, _ = rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
-		}
+		id := httpshared.NewRequestID()
 		c.Set(requestIDHeader, id)
 		c.Header(requestIDHeader, id)
+		c.Request = c.Request.WithContext(httpshared.WithRequest(c.Request.Context(),
+			httpshared.Request{ID: id, ClientIP: c.ClientIP()}))
 		c.Next()
 	}
-}
-
-func safeRequestID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
 }
 
 // accessLog writes one JSON line per request. It logs the path without the
@@ -61,6 +46,9 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 			"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
 			"client_ip", c.ClientIP(),
 			"bytes", c.Writer.Size(),
+		}
+		if cid := c.Request.Header.Get(requestIDHeader); httpshared.SafeClientRequestID(cid) {
+			attrs = append(attrs, "client_request_id", cid)
 		}
 		if len(c.Errors) > 0 {
 			attrs = append(attrs, "error", c.Errors.Last().Error())

@@ -45,7 +45,9 @@ func TestProxyRoleRulesCannotBeBypassed(t *testing.T) {
 	policy := domain.DefaultSessionPolicy()
 	tokens := application.NewGetAccessTokenHandler(idp, sessions, users, fake.TokenCipher{}, ports.NopObserver{}, clock, log)
 	upURL, _ := url.Parse(up.URL + "/api")
-	px, err := proxy.New(proxy.Config{Upstream: upURL, StripPrefix: httpapi.ProxyPrefix}, log)
+	srv := httptest.NewUnstartedServer(nil)
+	pub, _ := url.Parse("http://" + srv.Listener.Addr().String() + "/api/auth")
+	px, err := proxy.New(proxy.Config{Upstream: upURL, StripPrefix: httpapi.ProxyPrefix, PublicURL: pub}, log)
 	require.NoError(t, err)
 	h := httpapi.Handlers{
 		Provider:          httpapi.ProviderInfo{ID: "keycloak", Name: "Keycloak"},
@@ -55,8 +57,6 @@ func TestProxyRoleRulesCannotBeBypassed(t *testing.T) {
 		AuthorizeUpstream: application.NewAuthorizeUpstreamHandler(tokens, []application.PathRule{{Prefix: "/admin", Roles: []string{"admin"}}}),
 		Proxy:             px,
 	}
-	srv := httptest.NewUnstartedServer(nil)
-	pub, _ := url.Parse("http://" + srv.Listener.Addr().String() + "/api/auth")
 	engine, err := httpapi.NewRouter(httpapi.Config{PublicURL: pub, Secrets: [][]byte{[]byte("s")}}, h, log)
 	require.NoError(t, err)
 	srv.Config.Handler = engine

@@ -55,7 +55,7 @@ func NewRouter(cfg Config, h Handlers, log *slog.Logger) (*gin.Engine, error) {
 	if len(cfg.TrustedProxies) == 0 {
 		r.ForwardedByClientIP = false
 	}
-	r.Use(requestID(), recovery(log), accessLog(log), securityHeaders(cfg), bodyDeadline(30*time.Second))
+	r.Use(requestID(), recovery(log), accessLog(log), headerLimit(), securityHeaders(cfg), bodyDeadline(30*time.Second))
 
 	health := healthHandlers{ready: h.Readiness}
 	r.GET("/healthz", health.healthz)
@@ -63,6 +63,7 @@ func NewRouter(cfg Config, h Handlers, log *slog.Logger) (*gin.Engine, error) {
 	r.GET("/openapi.json", serveOpenAPI)
 
 	auth := newAuthAPI(cfg, h, log)
+	r.Use(auth.originGuard(), auth.bodyLimit())
 	base := r.Group(cfg.BasePath())
 	auth.register(base)
 	if !cfg.DisableTokenEndpoint {

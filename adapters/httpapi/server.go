@@ -27,7 +27,7 @@ func NewServer(cfg Config, engine *gin.Engine, log *slog.Logger) *Server {
 		Handler:           engine,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    MaxHeaderBytes, // plus Go's 4096-byte slack; headerLimit is exact
 	}}
 }
 

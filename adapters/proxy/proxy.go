@@ -7,11 +7,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
-	"net/textproto"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/authbff/authbff/adapters/httpshared"
 	"github.com/authbff/authbff/application"
 )
 
@@ -24,16 +24,10 @@ type Config struct {
 	// Timeout bounds waiting for the upstream's response headers; bodies
 	// stream without a deadline.
 	Timeout time.Duration
+	// PublicURL is AUTH_URL: X-Forwarded-Host and X-Forwarded-Proto come
+	// from it, never from the client's Host header.
+	PublicURL *url.URL
 }
-
-// ownedHeaders are set only by authbff. Every incoming spelling is removed,
-// including underscore variants some servers normalise to the same name
-// (oauth2-proxy CVE-2025-64484).
-var ownedHeaders = []string{"Authorization", "X-Tenant-ID", "X-Organization-ID", "X-Request-ID", "X-User-ID", "Proxy-Authorization"}
-
-// authCookiePrefixes name the cookies that never leave authbff (Duende BFF
-// GHSA-vvg7-p7jw-8qr3 forwarded its session cookie upstream).
-var authCookiePrefixes = []string{"authjs.", "__Secure-authjs.", "__Host-authjs.", "next-auth.", "__Secure-next-auth.", "__Host-next-auth."}
 
 // Proxy forwards authorised requests to the upstream.
 type Proxy struct {
@@ -46,6 +40,9 @@ type Proxy struct {
 func New(cfg Config, log *slog.Logger) (*Proxy, error) {
 	if cfg.Upstream == nil || (cfg.Upstream.Scheme != "http" && cfg.Upstream.Scheme != "https") || cfg.Upstream.Host == "" {
 		return nil, errors.New("proxy: upstream must be an absolute http(s) URL")
+	}
+	if cfg.PublicURL == nil || cfg.PublicURL.Host == "" || (cfg.PublicURL.Scheme != "http" && cfg.PublicURL.Scheme != "https") {
+		return nil, errors.New("proxy: the public URL (AUTH_URL) must be an absolute http(s) URL")
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
@@ -76,7 +73,14 @@ func New(cfg Config, log *slog.Logger) (*Proxy, error) {
 // wiring mistake can never send an unauthenticated call upstream.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, ok := application.UpstreamCredentialsFrom(r.Context()); !ok {
-		http.Error(w, `{"error":{"code":"unauthenticated","message":"no valid session"}}`, http.StatusUnauthorized)
+		httpshared.WriteError(w, http.StatusUnauthorized, "unauthenticated", "no valid session")
+		return
+	}
+	// The router refuses %25 in proxied paths; a '%' left after decoding
+	// means a double-encoded path reached the proxy anyway, which the
+	// backend would decode once more (%252e%252e → %2e%2e → ..).
+	if strings.Contains(r.URL.Path, "%") || strings.Contains(strings.ToLower(r.URL.RawPath), "%25") {
+		httpshared.WriteError(w, http.StatusBadRequest, "invalid_path", "the path must not contain an encoded '%'")
 		return
 	}
 	p.rp.ServeHTTP(w, r)
@@ -84,7 +88,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // rewrite runs after ReverseProxy removed hop-by-hop headers and every
 // incoming Forwarded/X-Forwarded-* header (that is why Rewrite is used and not
-// Director: golang/go#50580).
+// Director: golang/go#50580). It builds the outgoing request: the client's
+// end-to-end headers minus every header that carries identity, tenancy,
+// routing or client-address claims (sanitize), then authbff's own.
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	creds, _ := application.UpstreamCredentialsFrom(pr.In.Context())
 	out := pr.Out
@@ -105,8 +111,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	}
 	out.Host = p.cfg.Upstream.Host
 
-	stripOwned(out.Header)
-	stripAuthCookies(out.Header)
+	sanitize(out.Header, pr.In.Header)
 	out.Header.Set("Authorization", tokenType(creds.TokenType)+" "+creds.AccessToken)
 	if creds.TenantID != "" {
 		out.Header.Set("X-Tenant-ID", creds.TenantID)
@@ -114,10 +119,19 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	if creds.OrganizationID != "" {
 		out.Header.Set("X-Organization-ID", creds.OrganizationID)
 	}
-	if id := pr.In.Header.Get("X-Request-ID"); id != "" && safeToken(id) {
-		out.Header.Set("X-Request-ID", id)
+	meta, _ := httpshared.RequestFrom(pr.In.Context())
+	if meta.ID == "" {
+		meta.ID = httpshared.NewRequestID()
 	}
-	pr.SetXForwarded()
+	out.Header.Set(httpshared.RequestIDHeader, meta.ID)
+	if meta.ClientIP == "" {
+		meta.ClientIP, _, _ = net.SplitHostPort(pr.In.RemoteAddr)
+	}
+	if meta.ClientIP != "" {
+		out.Header.Set("X-Forwarded-For", meta.ClientIP)
+	}
+	out.Header.Set("X-Forwarded-Host", p.cfg.PublicURL.Host)
+	out.Header.Set("X-Forwarded-Proto", p.cfg.PublicURL.Scheme)
 }
 
 // guardResponse keeps the backend's answer from acting on authbff's origin:
@@ -129,7 +143,7 @@ func guardResponse(resp *http.Response) error {
 	var keep []string
 	for _, c := range resp.Header.Values("Set-Cookie") {
 		name, _, _ := strings.Cut(c, "=")
-		if !isAuthCookie(strings.TrimSpace(name)) {
+		if !httpshared.IsAuthCookie(name) {
 			keep = append(keep, c)
 		}
 	}
@@ -144,51 +158,6 @@ func guardResponse(resp *http.Response) error {
 	return nil
 }
 
-// stripOwned deletes every header whose name, compared case-insensitively
-// with '_' treated as '-', is one authbff owns.
-func stripOwned(h http.Header) {
-	for name := range h {
-		norm := textproto.CanonicalMIMEHeaderKey(strings.ReplaceAll(name, "_", "-"))
-		for _, owned := range ownedHeaders {
-			if norm == textproto.CanonicalMIMEHeaderKey(owned) {
-				delete(h, name)
-			}
-		}
-	}
-}
-
-// stripAuthCookies removes authbff's cookies and keeps the others.
-func stripAuthCookies(h http.Header) {
-	lines := h.Values("Cookie")
-	if len(lines) == 0 {
-		return
-	}
-	var keep []string
-	for _, line := range lines {
-		for _, part := range strings.Split(line, ";") {
-			part = strings.TrimSpace(part)
-			name, _, _ := strings.Cut(part, "=")
-			if part == "" || isAuthCookie(name) {
-				continue
-			}
-			keep = append(keep, part)
-		}
-	}
-	h.Del("Cookie")
-	if len(keep) > 0 {
-		h.Set("Cookie", strings.Join(keep, "; "))
-	}
-}
-
-func isAuthCookie(name string) bool {
-	for _, p := range authCookiePrefixes {
-		if strings.HasPrefix(name, p) {
-			return true
-		}
-	}
-	return false
-}
-
 func tokenType(t string) string {
 	if t == "" || strings.EqualFold(t, "bearer") {
 		return "Bearer"
@@ -198,19 +167,6 @@ func tokenType(t string) string {
 
 func joinPath(base, path string) string {
 	return strings.TrimSuffix(base, "/") + path
-}
-
-func safeToken(s string) bool {
-	if len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
 }
 
 // upstreamError answers 504 on an upstream timeout and 502 otherwise, in the
@@ -226,7 +182,5 @@ func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error)
 		status, code = http.StatusGatewayTimeout, "upstream_timeout"
 	}
 	p.log.WarnContext(r.Context(), "upstream request failed", "path", r.URL.Path, "error", err.Error())
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(`{"error":{"code":"` + code + `","message":"the backend API could not be reached"}}`))
+	httpshared.WriteError(w, status, code, "the backend API could not be reached")
 }

@@ -67,7 +67,7 @@ func appOptions(cfg Config, logOut io.Writer) fx.Option {
 			func(db *store.DB) *sql.DB { return db.DB.DB },
 			func(stats *application.SessionStatsHandler) metrics.ActiveSessions {
 				return func(ctx context.Context) (int64, error) {
-					st, err := stats.Handle(ctx)
+					st, err := stats.Handle(ctx, application.OperatorCaller())
 					return st.Active, err
 				}
 			},
@@ -149,7 +149,7 @@ func newProxy(cfg Config, log *slog.Logger, m *metrics.Metrics) (http.Handler, e
 	if cfg.Upstream == nil {
 		return nil, nil
 	}
-	p, err := proxy.New(proxy.Config{Upstream: cfg.Upstream, StripPrefix: httpapi.ProxyPrefix}, log)
+	p, err := proxy.New(proxy.Config{Upstream: cfg.Upstream, StripPrefix: httpapi.ProxyPrefix, PublicURL: cfg.HTTP.PublicURL}, log)
 	if err != nil {
 		return nil, err
 	}

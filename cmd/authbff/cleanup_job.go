@@ -46,7 +46,7 @@ func (j *cleanupJob) start(context.Context) error {
 				return
 			case <-time.After(wait):
 			}
-			if _, err := j.h.Handle(ctx, application.CleanupSessions{BatchSize: j.batch}); err != nil && ctx.Err() == nil {
+			if _, err := j.h.Handle(ctx, application.CleanupSessions{Caller: application.OperatorCaller(), BatchSize: j.batch}); err != nil && ctx.Err() == nil {
 				j.log.Warn("scheduled cleanup failed; will retry", "error", err.Error())
 			}
 			wait = j.interval

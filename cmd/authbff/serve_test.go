@@ -222,7 +222,7 @@ func TestBoundedInputs(t *testing.T) {
 	resp, err := client.Post(base+"/api/auth/backchannel-logout", "application/x-www-form-urlencoded", strings.NewReader("logout_token="+huge))
 	require.NoError(t, err)
 	resp.Body.Close()
-	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "1 MB logout body")
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, "1 MB logout body")
 
 	segments := strings.Repeat("a.", 100000)
 	resp, err = client.Post(base+"/api/auth/backchannel-logout", "application/x-www-form-urlencoded", strings.NewReader("logout_token="+segments[:60000]))
@@ -256,7 +256,8 @@ func TestBoundedInputs(t *testing.T) {
 	var body map[string]string
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
 	resp.Body.Close()
-	require.Equal(t, base+"/api/auth/signin?error=MissingCSRF", body["url"], "an oversized form is not parsed")
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, "an oversized form is refused, not parsed")
+	require.Equal(t, base+"/api/auth/error?error=Configuration", body["url"])
 }
 
 // TestGracefulShutdownFinishesInFlightRequests is SECURITY.md R12 in

@@ -33,7 +33,7 @@ func sessionsCmd(ctx context.Context, cfg Config, args []string, out, logOut io.
 		}
 		h := application.NewCleanupSessionsHandler(store.NewSessionMaintenance(db), store.NewLoginFlowStore(db),
 			store.NewVerificationTokenStore(db), ports.NopObserver{}, application.SystemClock, newLogger(cfg, logOut))
-		res, err := h.Handle(ctx, application.CleanupSessions{BatchSize: *batch})
+		res, err := h.Handle(ctx, application.CleanupSessions{Caller: application.OperatorCaller(), BatchSize: *batch})
 		if err != nil {
 			return err
 		}
@@ -46,7 +46,7 @@ func sessionsCmd(ctx context.Context, cfg Config, args []string, out, logOut io.
 		if err := fs.Parse(args[1:]); err != nil {
 			return exitCode{2, err}
 		}
-		st, err := application.NewSessionStatsHandler(store.NewSessionMaintenance(db), application.SystemClock).Handle(ctx)
+		st, err := application.NewSessionStatsHandler(store.NewSessionMaintenance(db), application.SystemClock).Handle(ctx, application.OperatorCaller())
 		if err != nil {
 			return err
 		}
@@ -80,7 +80,7 @@ func sessionsCmd(ctx context.Context, cfg Config, args []string, out, logOut io.
 		}
 		h := application.NewUserSessionsHandler(store.NewUserStore(db), store.NewSessionStore(db), ports.NopObserver{},
 			application.SystemClock, newLogger(cfg, logOut))
-		u, n, err := h.Revoke(ctx, application.UserSessions{User: *user})
+		u, n, err := h.Revoke(ctx, application.UserSessions{Caller: application.OperatorCaller(), User: *user})
 		if err != nil {
 			return err
 		}
