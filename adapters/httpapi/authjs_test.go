@@ -43,7 +43,7 @@ func newTestApp(t *testing.T) *testApp {
 		Provider:           httpapi.ProviderInfo{ID: "keycloak", Name: "Keycloak"},
 		Readiness:          application.NewCheckReadinessHandler(nil, time.Second),
 		StartSignIn:        application.NewStartSignInHandler(app.idp, flows, clock),
-		CompleteSignIn:     application.NewCompleteSignInHandler(app.idp, flows, users, sessions, fake.TokenCipher{}, policy, ports.NopObserver{}, clock, log),
+		CompleteSignIn:     application.NewCompleteSignInHandler(app.idp, flows, users, sessions, fake.TokenCipher{}, policy, ports.NopObserver{}, clock, log, nil),
 		GetSession:         application.NewGetSessionHandler(sessions, policy, clock),
 		SignOut:            application.NewSignOutHandler(app.idp, sessions, fake.TokenCipher{}, ports.NopObserver{}, log),
 		SwitchOrganization: application.NewSwitchOrganizationHandler(users, sessions, clock, log),
@@ -54,7 +54,7 @@ func newTestApp(t *testing.T) *testApp {
 		Cleanup: application.NewCleanupSessionsHandler(fake.NewSessionMaintenance(sessions), flows, fake.NewVerificationTokenStore(),
 			ports.NopObserver{}, clock, log),
 	}
-	h.GetAccessToken = application.NewGetAccessTokenHandler(app.idp, sessions, users, fake.TokenCipher{}, ports.NopObserver{}, clock, log)
+	h.GetAccessToken = application.NewGetAccessTokenHandler(app.idp, sessions, users, fake.TokenCipher{}, ports.NopObserver{}, clock, log, nil)
 	h.AuthorizeUpstream = application.NewAuthorizeUpstreamHandler(h.GetAccessToken, nil)
 	// The public URL must be known before the server starts: listen first.
 	app.srv = httptest.NewUnstartedServer(nil)
@@ -104,7 +104,7 @@ func postForm(t *testing.T, c *http.Client, target string, form url.Values, retu
 
 var alice = ports.Identity{Subject: "sub-alice", Name: "Alice", Email: "alice@example.com",
 	Roles:         []domain.Role{{Name: "admin", Source: "realm"}},
-	Organizations: []domain.Organization{{ID: "org-acme", Alias: "acme", TenantID: "tenant-acme"}}}
+	Organizations: []domain.Organization{{ExternalID: "org-acme", Alias: "acme", TenantID: "tenant-acme"}}}
 
 // signIn runs the whole browser flow and returns the client holding the session.
 func signIn(t *testing.T, a *testApp, id ports.Identity) *http.Client {
@@ -309,7 +309,7 @@ func TestUpdateSessionSwitchesOrganization(t *testing.T) {
 	a := newTestApp(t)
 	bob := alice
 	bob.Subject, bob.Email = "sub-bob", "bob@example.com"
-	bob.Organizations = []domain.Organization{{ID: "org-acme", Alias: "acme"}, {ID: "org-globex", Alias: "globex"}}
+	bob.Organizations = []domain.Organization{{ExternalID: "org-acme", Alias: "acme"}, {ExternalID: "org-globex", Alias: "globex"}}
 	c := signIn(t, a, bob)
 	tok := csrfToken(t, c, a)
 

@@ -170,16 +170,16 @@ func (s *SessionStore) lookup(ctx context.Context, hash domain.TokenHash, row *l
 
 func (s *SessionStore) lookupSQL(param string) string {
 	roles, orgs := "json_agg(json_build_array(x.name, x.source) ORDER BY x.source, x.name)",
-		"json_agg(json_build_array(x.id, x.alias, x.name, x.tenant_id) ORDER BY x.alias)"
+		"json_agg(json_build_array(x.id, x.alias, x.name, x.tenant_id, x.external_id) ORDER BY x.alias)"
 	if !s.db.isPostgres() {
 		roles, orgs = "json_group_array(json_array(x.name, x.source))",
-			"json_group_array(json_array(x.id, x.alias, x.name, x.tenant_id))"
+			"json_group_array(json_array(x.id, x.alias, x.name, x.tenant_id, x.external_id))"
 	}
 	return `SELECT s.*, u.name AS u_name, coalesce(u.email, '') AS u_email, u.email_verified AS u_email_verified,
 	u.image AS u_image, u.created_at AS u_created_at, u.updated_at AS u_updated_at,
 	(SELECT coalesce(` + roles + `, '[]') FROM (SELECT r.name, r.source FROM user_roles ur
 		JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = s.user_id ORDER BY r.source, r.name) x) AS roles_json,
-	(SELECT coalesce(` + orgs + `, '[]') FROM (SELECT o.id, o.alias, o.name, o.tenant_id FROM user_organizations uo
+	(SELECT coalesce(` + orgs + `, '[]') FROM (SELECT o.id, o.alias, o.name, o.tenant_id, coalesce(o.external_id, '') AS external_id FROM user_organizations uo
 		JOIN organizations o ON o.id = uo.organization_id WHERE uo.user_id = s.user_id ORDER BY o.alias) x) AS orgs_json
 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ` + param
 }
@@ -198,13 +198,13 @@ func decodeRoles(js string) ([]domain.Role, error) {
 }
 
 func decodeOrganizations(js string) ([]domain.Organization, error) {
-	var raw [][4]string
+	var raw [][5]string
 	if err := json.Unmarshal([]byte(js), &raw); err != nil {
 		return nil, fmt.Errorf("decode organizations: %w", err)
 	}
 	orgs := make([]domain.Organization, 0, len(raw))
 	for _, o := range raw {
-		orgs = append(orgs, domain.Organization{ID: o[0], Alias: o[1], Name: o[2], TenantID: o[3]})
+		orgs = append(orgs, domain.Organization{ID: o[0], Alias: o[1], Name: o[2], TenantID: o[3], ExternalID: o[4]})
 	}
 	sort.Slice(orgs, func(i, j int) bool { return orgs[i].Alias < orgs[j].Alias })
 	return orgs, nil

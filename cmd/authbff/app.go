@@ -51,6 +51,7 @@ func appOptions(cfg Config, logOut io.Writer) fx.Option {
 			application.NewCleanupSessionsHandler,
 			application.NewSessionStatsHandler,
 			application.NewStartSignInHandler,
+			application.NewOrganizationIDs,
 			application.NewCompleteSignInHandler,
 			application.NewGetSessionHandler,
 			application.NewSignOutHandler,
