@@ -32,11 +32,12 @@ import (
 // asked again on every token refresh.
 type Directory struct {
 	listURL string
-	tokens  oauth2.TokenSource
+	cc      clientcredentials.Config
 	client  *http.Client
 	cfg     DirectoryConfig
 
-	load sync.Mutex // one listing at a time; the others wait for its result
+	load   sync.Mutex         // one listing at a time; the others wait for its result
+	tokens oauth2.TokenSource // under load; keeps the service-account token until it expires
 
 	mu        sync.Mutex
 	byAlias   map[string]domain.Organization
@@ -86,9 +87,17 @@ func (c DirectoryConfig) withDefaults() DirectoryConfig {
 func NewDirectory(p *Provider, cfg DirectoryConfig) *Directory {
 	cc := clientcredentials.Config{ClientID: p.cfg.ClientID, ClientSecret: p.cfg.ClientSecret,
 		TokenURL: p.oauth.Endpoint.TokenURL, AuthStyle: p.oauth.Endpoint.AuthStyle}
-	// The token source keeps the service-account token until it expires.
-	tokens := cc.TokenSource(context.WithValue(context.Background(), oauth2.HTTPClient, p.client))
-	return &Directory{listURL: adminURL(p.cfg.Issuer, "/organizations"), tokens: tokens, client: p.client, cfg: cfg.withDefaults()}
+	d := &Directory{listURL: adminURL(p.cfg.Issuer, "/organizations"), cc: cc, client: p.client, cfg: cfg.withDefaults()}
+	d.newTokens()
+	return d
+}
+
+// newTokens drops the cached service-account token. Keycloak authorizes the
+// admin API by the roles in the token, so after a refusal the next attempt
+// must carry a new token, or a role granted meanwhile would not show until
+// the old token expired.
+func (d *Directory) newTokens() {
+	d.tokens = d.cc.TokenSource(context.WithValue(context.Background(), oauth2.HTTPClient, d.client))
 }
 
 // newDirectory is NewDirectory for fx: default cache settings.
@@ -138,6 +147,9 @@ func (d *Directory) organizations(ctx context.Context) (map[string]domain.Organi
 		return all, err
 	}
 	all, err := d.list(ctx)
+	if errors.Is(err, ports.ErrDirectoryDenied) {
+		d.newTokens()
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.cfg.Now()
