@@ -340,3 +340,44 @@ func TestUpdateSessionSwitchesOrganization(t *testing.T) {
 }
 
 var _ = context.Background
+
+// TestOrganizationWithoutIdPIDIsNullAndSwitchedToByAlias: an organization
+// whose Keycloak id is unknown shows `"id": null` (never authbff's own key)
+// and is switched to by its alias.
+func TestOrganizationWithoutIdPIDIsNullAndSwitchedToByAlias(t *testing.T) {
+	a := newTestApp(t)
+	carol := alice
+	carol.Subject, carol.Email = "sub-carol", "carol@example.com"
+	carol.Organizations = []domain.Organization{{Alias: "acme"}, {ExternalID: "org-globex", Alias: "globex"}}
+	c := signIn(t, a, carol)
+
+	resp, err := c.Get(a.url("/api/auth/session"))
+	require.NoError(t, err)
+	var s map[string]any
+	readJSON(t, resp, &s)
+	orgs := s["organizations"].([]any)
+	require.Len(t, orgs, 2)
+	acme := orgs[0].(map[string]any)
+	require.Equal(t, "acme", acme["alias"])
+	require.Contains(t, acme, "id")
+	require.Nil(t, acme["id"], "null, not an id Keycloak does not know")
+	require.Equal(t, "org-globex", orgs[1].(map[string]any)["id"])
+
+	req, _ := http.NewRequest(http.MethodPost, a.url("/api/auth/organization"), strings.NewReader(`{"organizationId":"globex"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF", "1")
+	resp, err = c.Do(req)
+	require.NoError(t, err)
+	readJSON(t, resp, &s)
+	require.Equal(t, "globex", s["activeOrganization"].(map[string]any)["alias"])
+
+	req, _ = http.NewRequest(http.MethodPost, a.url("/api/auth/organization"), strings.NewReader(`{"organizationId":"acme"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF", "1")
+	resp, err = c.Do(req)
+	require.NoError(t, err)
+	readJSON(t, resp, &s)
+	active := s["activeOrganization"].(map[string]any)
+	require.Equal(t, "acme", active["alias"])
+	require.Nil(t, active["id"])
+}
