@@ -29,7 +29,8 @@ import (
 // directory lists the realm's organizations page by page and indexes them by
 // alias. The listing is cached for a TTL and bounded (MaxOrganizations); a
 // failure is remembered for RetryAfter, so a realm that refuses access is not
-// asked again on every token refresh.
+// asked again on every token refresh; an unknown alias reloads a listing at
+// most once per RetryAfter.
 type Directory struct {
 	listURL string
 	cc      clientcredentials.Config
@@ -41,6 +42,7 @@ type Directory struct {
 
 	mu        sync.Mutex
 	byAlias   map[string]domain.Organization
+	loaded    time.Time
 	expires   time.Time
 	failure   error
 	failUntil time.Time
@@ -114,11 +116,20 @@ func adminURL(issuer, path string) string {
 	return issuer[:i] + "/admin" + issuer[i:] + path
 }
 
-// ByAlias implements ports.OrganizationDirectory.
+// ByAlias implements ports.OrganizationDirectory. An alias missing from a
+// listing older than RetryAfter reloads it once: an organization created
+// since then (its first members signing in) is found without waiting for
+// the TTL, and a token naming unknown aliases cannot force more than one
+// listing per RetryAfter.
 func (d *Directory) ByAlias(ctx context.Context, aliases []string) (map[string]domain.Organization, error) {
-	all, err := d.organizations(ctx)
+	all, err := d.organizations(ctx, false)
 	if err != nil {
 		return nil, err
+	}
+	if !hasAll(all, aliases) && d.olderThan(d.cfg.RetryAfter) {
+		if all, err = d.organizations(ctx, true); err != nil {
+			return nil, err
+		}
 	}
 	out := make(map[string]domain.Organization, len(aliases))
 	for _, a := range aliases {
@@ -129,21 +140,38 @@ func (d *Directory) ByAlias(ctx context.Context, aliases []string) (map[string]d
 	return out, nil
 }
 
+func hasAll(all map[string]domain.Organization, aliases []string) bool {
+	for _, a := range aliases {
+		if _, ok := all[a]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *Directory) olderThan(age time.Duration) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return !d.cfg.Now().Before(d.loaded.Add(age))
+}
+
 // Count returns how many organizations the directory sees, for `authbff
 // validate`: it proves the service account may list them.
 func (d *Directory) Count(ctx context.Context) (int, error) {
-	all, err := d.organizations(ctx)
+	all, err := d.organizations(ctx, false)
 	return len(all), err
 }
 
-// organizations returns the cached listing, loading it when stale.
-func (d *Directory) organizations(ctx context.Context) (map[string]domain.Organization, error) {
-	if all, err, ok := d.cached(); ok {
+// organizations returns the cached listing, loading it when stale or when
+// reload is set (and no other caller reloaded it within RetryAfter).
+func (d *Directory) organizations(ctx context.Context, reload bool) (map[string]domain.Organization, error) {
+	if all, err, ok := d.cached(); ok && (err != nil || !reload) {
 		return all, err
 	}
 	d.load.Lock()
 	defer d.load.Unlock()
-	if all, err, ok := d.cached(); ok { // loaded while this caller waited
+	// Loaded (or failed) while this caller waited.
+	if all, err, ok := d.cached(); ok && (err != nil || !reload || !d.olderThan(d.cfg.RetryAfter)) {
 		return all, err
 	}
 	all, err := d.list(ctx)
@@ -157,7 +185,7 @@ func (d *Directory) organizations(ctx context.Context) (map[string]domain.Organi
 		d.failure, d.failUntil = err, now.Add(d.cfg.RetryAfter)
 		return nil, err
 	}
-	d.byAlias, d.expires, d.failure = all, now.Add(d.cfg.TTL), nil
+	d.byAlias, d.loaded, d.expires, d.failure = all, now, now.Add(d.cfg.TTL), nil
 	return all, nil
 }
 

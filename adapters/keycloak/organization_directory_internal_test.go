@@ -67,4 +67,15 @@ func TestDirectoryOutagesAreRememberedAndRetried(t *testing.T) {
 	require.Equal(t, map[string]domain.Organization{"acme": {ExternalID: "kc-1", Alias: "acme", Name: "Acme", TenantID: "t-1"}}, got,
 		"a disabled organization is left out, as Keycloak leaves it out of tokens")
 	require.EqualValues(t, 2, listings.Load())
+
+	// An unknown alias reloads the listing at most once per RetryAfter.
+	_, err = d.ByAlias(ctx, []string{"new"})
+	require.NoError(t, err)
+	require.EqualValues(t, 2, listings.Load(), "the listing is fresh")
+	now = now.Add(61 * time.Second)
+	for range 3 {
+		_, err = d.ByAlias(ctx, []string{"new"})
+		require.NoError(t, err)
+	}
+	require.EqualValues(t, 3, listings.Load(), "one reload for three lookups")
 }
