@@ -2,15 +2,22 @@ package store
 
 import "context"
 
-// OrganizationsWithoutExternalID counts stored organizations whose IdP id is
-// unknown: proof for `authbff validate` that sign-ins got organization claims
-// without ids that the IdP's directory could not resolve either.
-func OrganizationsWithoutExternalID(ctx context.Context, db *DB) (int, error) {
+// CountOrganizations counts stored organizations, and those whose IdP id is
+// unknown: evidence for `authbff validate` of whether sign-ins got
+// organization claims with ids.
+func CountOrganizations(ctx context.Context, db *DB) (total, withoutExternalID int, err error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	n, err := db.NewSelect().Model((*organizationRow)(nil)).Where("external_id IS NULL").Count(ctx)
-	if err != nil {
-		return 0, mapError(err)
+	var n struct {
+		Total   int `bun:"total"`
+		Missing int `bun:"missing"`
 	}
-	return int(n), nil
+	err = db.NewSelect().Model((*organizationRow)(nil)).
+		ColumnExpr("count(*) AS total").
+		ColumnExpr("count(*) - count(external_id) AS missing").
+		Scan(ctx, &n)
+	if err != nil {
+		return 0, 0, mapError(err)
+	}
+	return n.Total, n.Missing, nil
 }

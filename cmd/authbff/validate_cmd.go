@@ -68,8 +68,11 @@ func organizationIDsCheck(ctx context.Context, db *store.DB, idp *keycloak.Provi
 	}
 	const fix = `turn "Add organization id" on in Keycloak's "Organization Membership" mapper (client scope "organization"), ` +
 		`or enable the client's service account and give it the realm-management role manage-realm`
-	missing, cerr := store.OrganizationsWithoutExternalID(ctx, db)
+	total, missing, cerr := store.CountOrganizations(ctx, db)
 	switch {
+	case cerr == nil && total > 0 && missing == 0:
+		fmt.Fprintf(out, "ok   organization ids: the organization claim carries them (all %d stored organizations have Keycloak's id; "+
+			"the admin API is not used: %s)\n", total, oneLine(err))
 	case cerr == nil && missing > 0:
 		fmt.Fprintf(out, "warn organization ids: the organization claim carries none (%d stored organizations have no Keycloak id, "+
 			"so X-Organization-ID is not sent for them) and the admin API cannot resolve them (%s): %s\n", missing, oneLine(err), fix)

@@ -148,3 +148,18 @@ func TestAliasOnlyOrganizationClaimResolvedThroughTheAdminAPI(t *testing.T) {
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), "ok   organization ids: Keycloak's admin API resolves organization aliases (2 organizations")
 }
+
+// TestValidateSeesOrganizationIDsFromTheClaim: with the test realm's mapper
+// ("Add organization id" on) and no service account, the ids come in the
+// claim, and `validate` says so from the stored organizations.
+func TestValidateSeesOrganizationIDsFromTheClaim(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.start("", nil)
+	_, err := authjsclient.New(b.Base).SignInKeycloak("bob", "bob", b.Base+"/")
+	require.NoError(t, err)
+	out, err := e.command(nil, "validate").CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Contains(t, string(out), "ok   organization ids: the organization claim carries them (all 2 stored organizations have Keycloak's id")
+	require.NotContains(t, b.logs.String(), missingIDsWarning)
+}
