@@ -24,7 +24,7 @@ func TestCountOrganizations(t *testing.T) {
 			require.Equal(t, [2]int{0, 0}, [2]int{total, missing})
 			_, err = store.NewUserStore(db).SyncIdentity(t.Context(), ports.IdentitySync{Provider: "keycloak", Subject: "s1",
 				Organizations: []domain.Organization{{Alias: "acme", ExternalID: "kc-acme"}, {Alias: "globex"}, {Alias: "initech"}},
-				Now: time.Now()})
+				Now:           time.Now()})
 			require.NoError(t, err)
 			total, missing, err = store.CountOrganizations(t.Context(), db)
 			require.NoError(t, err)
