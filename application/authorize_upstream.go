@@ -61,7 +61,8 @@ func (h *AuthorizeUpstreamHandler) Handle(ctx context.Context, q AuthorizeUpstre
 	}
 	c := UpstreamCredentials{AccessToken: tok.Value, TokenType: tok.TokenType, UserID: q.Session.User.ID, SessionID: q.Session.Session.ID()}
 	if o := q.Session.ActiveOrganization; o != nil {
-		c.TenantID, c.OrganizationID = o.TenantKey(), o.ID
+		// Only the IdP's id: with none known, no X-Organization-ID at all.
+		c.TenantID, c.OrganizationID = o.TenantKey(), o.ExternalID
 	}
 	return c, nil
 }

@@ -28,7 +28,7 @@ func TestAdminUseCasesFailClosed(t *testing.T) {
 	idp := fake.NewIdentityProvider("https://kc.example.com/realms/crm")
 	start := application.NewStartSignInHandler(idp, flows, clock)
 	complete := application.NewCompleteSignInHandler(idp, flows, users, sessions, fake.TokenCipher{},
-		domain.DefaultSessionPolicy(), ports.NopObserver{}, clock, log)
+		domain.DefaultSessionPolicy(), ports.NopObserver{}, clock, log, nil)
 	get := application.NewGetSessionHandler(sessions, domain.DefaultSessionPolicy(), clock)
 	signIn := func(subject string, roles ...string) application.SessionInfo {
 		_, err := start.Handle(ctx, application.StartSignIn{Provider: "keycloak", BrowserBinding: "b"})

@@ -46,13 +46,16 @@ type CompleteSignInHandler struct {
 	obs      ports.Observer
 	now      Clock
 	log      *slog.Logger
+	orgIDs   *OrganizationIDs
 }
 
-// NewCompleteSignInHandler returns a CompleteSignInHandler.
+// NewCompleteSignInHandler returns a CompleteSignInHandler. orgIDs may be
+// nil: organizations are then stored with the ids the token carried.
 func NewCompleteSignInHandler(idp ports.IdentityProvider, flows ports.LoginFlowStore, users ports.UserStore,
-	sessions ports.SessionStore, cipher ports.TokenCipher, policy domain.SessionPolicy, obs ports.Observer, now Clock, log *slog.Logger) *CompleteSignInHandler {
+	sessions ports.SessionStore, cipher ports.TokenCipher, policy domain.SessionPolicy, obs ports.Observer, now Clock, log *slog.Logger,
+	orgIDs *OrganizationIDs) *CompleteSignInHandler {
 	return &CompleteSignInHandler{idp: idp, flows: flows, users: users, sessions: sessions, cipher: cipher,
-		policy: policy, obs: obs, now: now, log: log}
+		policy: policy, obs: obs, now: now, log: log, orgIDs: orgIDs}
 }
 
 // Handle is documented on handle; it also counts the outcome.
@@ -118,15 +121,18 @@ func (h *CompleteSignInHandler) handle(ctx context.Context, cmd CompleteSignIn) 
 	if err != nil {
 		return CompleteSignInResult{}, fmt.Errorf("complete sign-in: %w", err)
 	}
+	// Resolved before the transaction: no database connection is held
+	// across the call to the IdP.
+	orgs := h.orgIDs.Complete(ctx, identity.Organizations)
 	user, err := h.users.SyncIdentity(ctx, ports.IdentitySync{
 		Provider: flow.Provider, Subject: identity.Subject, Name: identity.Name, Email: identity.Email,
 		EmailVerified: identity.EmailVerified, Image: identity.Image,
-		Roles: identity.Roles, Organizations: identity.Organizations, Now: now,
+		Roles: identity.Roles, Organizations: orgs, Now: now,
 	})
 	if err != nil {
 		return CompleteSignInResult{}, fmt.Errorf("complete sign-in: %w", err)
 	}
-	orgs, err := h.users.Organizations(ctx, user.ID)
+	orgs, err = h.users.Organizations(ctx, user.ID)
 	if err != nil {
 		return CompleteSignInResult{}, fmt.Errorf("complete sign-in: %w", err)
 	}

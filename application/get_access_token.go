@@ -74,13 +74,15 @@ type GetAccessTokenHandler struct {
 	leaseTTL  time.Duration
 	leaseWait time.Duration
 	group     flightGroup
+	orgIDs    *OrganizationIDs
 }
 
-// NewGetAccessTokenHandler returns a GetAccessTokenHandler.
+// NewGetAccessTokenHandler returns a GetAccessTokenHandler. orgIDs may be
+// nil: organizations are then stored with the ids the token carried.
 func NewGetAccessTokenHandler(idp ports.IdentityProvider, sessions ports.SessionStore, users ports.UserStore,
-	cipher ports.TokenCipher, obs ports.Observer, now Clock, log *slog.Logger) *GetAccessTokenHandler {
+	cipher ports.TokenCipher, obs ports.Observer, now Clock, log *slog.Logger, orgIDs *OrganizationIDs) *GetAccessTokenHandler {
 	return &GetAccessTokenHandler{idp: idp, sessions: sessions, users: users, cipher: cipher, obs: obs, now: now, log: log,
-		skew: DefaultRefreshSkew, timeout: DefaultRefreshTimeout,
+		skew: DefaultRefreshSkew, timeout: DefaultRefreshTimeout, orgIDs: orgIDs,
 		leaseTTL: DefaultRefreshTimeout + DefaultLeaseMargin, leaseWait: DefaultLeaseWait}
 }
 
@@ -263,10 +265,11 @@ func (h *GetAccessTokenHandler) resync(ctx context.Context, userID string, id po
 	if email == "" {
 		email = u.Email
 	}
+	orgs := h.orgIDs.Complete(ctx, id.Organizations)
 	_, err = h.users.SyncIdentity(ctx, ports.IdentitySync{
 		Provider: h.idp.ID(), Subject: id.Subject, Name: name, Email: email,
 		EmailVerified: id.EmailVerified || u.EmailVerified != nil, Image: u.Image,
-		Roles: id.Roles, Organizations: id.Organizations, Now: h.now(),
+		Roles: id.Roles, Organizations: orgs, Now: h.now(),
 	})
 	if err != nil {
 		h.log.WarnContext(ctx, "role sync after refresh failed", "user_id", userID, "error", err.Error())

@@ -32,7 +32,7 @@ func (w *world) signedIn(t *testing.T) (application.SessionInfo, string) {
 
 func (w *world) tokens() *application.GetAccessTokenHandler {
 	return application.NewGetAccessTokenHandler(w.idp, w.sessions, w.users, fake.TokenCipher{}, ports.NopObserver{},
-		func() time.Time { return w.now }, discardLog())
+		func() time.Time { return w.now }, discardLog(), w.orgIDs)
 }
 
 func TestAccessTokenIsServedWithoutRefreshWhileFresh(t *testing.T) {

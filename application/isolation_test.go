@@ -39,7 +39,7 @@ func TestTenantIsolationProperty(t *testing.T) {
 	idp := fake.NewIdentityProvider("https://kc.example.com/realms/crm")
 	idp.Tokens.AccessTokenExpiresAt = now.Add(time.Hour)
 	flows := fake.NewLoginFlowStore()
-	complete := application.NewCompleteSignInHandler(idp, flows, users, sessions, fake.TokenCipher{}, domain.DefaultSessionPolicy(), ports.NopObserver{}, clock, log)
+	complete := application.NewCompleteSignInHandler(idp, flows, users, sessions, fake.TokenCipher{}, domain.DefaultSessionPolicy(), ports.NopObserver{}, clock, log, nil)
 	start := application.NewStartSignInHandler(idp, flows, clock)
 	get := application.NewGetSessionHandler(sessions, domain.DefaultSessionPolicy(), clock)
 	list := application.NewListSessionsHandler(sessions, clock)
@@ -47,11 +47,11 @@ func TestTenantIsolationProperty(t *testing.T) {
 	admin := application.NewUserSessionsHandler(users, sessions, ports.NopObserver{}, clock, log)
 	switcher := application.NewSwitchOrganizationHandler(users, sessions, clock, log)
 	upstream := application.NewAuthorizeUpstreamHandler(
-		application.NewGetAccessTokenHandler(idp, sessions, users, fake.TokenCipher{}, ports.NopObserver{}, clock, log), nil)
+		application.NewGetAccessTokenHandler(idp, sessions, users, fake.TokenCipher{}, ports.NopObserver{}, clock, log, nil), nil)
 
 	orgs := make([]domain.Organization, 5)
 	for i := range orgs {
-		orgs[i] = domain.Organization{ID: fmt.Sprintf("org-%d", i), Alias: fmt.Sprintf("tenant%d", i), TenantID: fmt.Sprintf("t-%d", i)}
+		orgs[i] = domain.Organization{ExternalID: fmt.Sprintf("org-%d", i), Alias: fmt.Sprintf("tenant%d", i), TenantID: fmt.Sprintf("t-%d", i)}
 	}
 	type live struct {
 		token string
@@ -123,20 +123,20 @@ func TestTenantIsolationProperty(t *testing.T) {
 				require.ErrorIs(t, err, domain.ErrForbidden, "op %d", op)
 			}
 		case 3: // A tries to switch to B's organization
-			if okB && infoB.ActiveOrganization != nil && infoB.ActiveOrganization.ID != memberOf[infoA.User.ID].ID {
+			if okB && infoB.ActiveOrganization != nil && infoB.ActiveOrganization.ExternalID != memberOf[infoA.User.ID].ExternalID {
 				_, err := switcher.Handle(ctx, application.SwitchOrganization{SessionID: infoA.Session.ID(), UserID: infoA.User.ID,
-					OrganizationID: infoB.ActiveOrganization.ID})
+					OrganizationID: infoB.ActiveOrganization.ExternalID})
 				require.ErrorIs(t, err, domain.ErrNotMember, "op %d", op)
 			}
 			_, err := switcher.Handle(ctx, application.SwitchOrganization{SessionID: idOf(infoB, okB), UserID: infoA.User.ID,
-				OrganizationID: memberOf[infoA.User.ID].ID})
+				OrganizationID: memberOf[infoA.User.ID].ExternalID})
 			if okB && infoB.User.ID != infoA.User.ID {
 				require.ErrorIs(t, err, domain.ErrSessionNotFound, "op %d: switched another user's session", op)
 			}
 		case 4: // the upstream context is always the caller's own tenant
 			c, err := upstream.Handle(ctx, application.AuthorizeUpstream{Session: infoA, Path: "/x"})
 			require.NoError(t, err)
-			require.Equal(t, memberOf[infoA.User.ID].ID, c.OrganizationID, "op %d", op)
+			require.Equal(t, memberOf[infoA.User.ID].ExternalID, c.OrganizationID, "op %d", op)
 			require.Equal(t, memberOf[infoA.User.ID].TenantID, c.TenantID, "op %d", op)
 			require.Equal(t, infoA.User.ID, c.UserID)
 		case 5: // A revokes all of A's other sessions: B survives if another user

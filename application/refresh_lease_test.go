@@ -55,7 +55,7 @@ func (s *heldSignal) AcquireRefreshLease(ctx context.Context, id, owner string, 
 func (w *world) waitingTokens() (*application.GetAccessTokenHandler, <-chan struct{}) {
 	st := &heldSignal{SessionStore: w.sessions, held: make(chan struct{})}
 	return application.NewGetAccessTokenHandler(w.idp, st, w.users, fake.TokenCipher{}, ports.NopObserver{},
-		func() time.Time { return w.now }, discardLog()), st.held
+		func() time.Time { return w.now }, discardLog(), nil), st.held
 }
 
 func TestRefreshCallsTheIdPHoldingTheLeaseButNoLock(t *testing.T) {
@@ -211,9 +211,9 @@ func TestBulkheadFullAnswersUnavailableAtOnceAndReleasesTheLease(t *testing.T) {
 	}
 	bounded := application.BoundIdentityProvider(w.idp, 1)
 	h := application.NewGetAccessTokenHandler(bounded, w.sessions, w.users, fake.TokenCipher{}, ports.NopObserver{},
-		func() time.Time { return w.now }, discardLog())
+		func() time.Time { return w.now }, discardLog(), nil)
 	complete := application.NewCompleteSignInHandler(bounded, w.flows, w.users, w.sessions, fake.TokenCipher{},
-		domain.DefaultSessionPolicy(), ports.NopObserver{}, func() time.Time { return w.now }, discardLog())
+		domain.DefaultSessionPolicy(), ports.NopObserver{}, func() time.Time { return w.now }, discardLog(), nil)
 	state := w.begin(t)
 	doneA := make(chan error, 1)
 	go func() {

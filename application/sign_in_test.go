@@ -27,20 +27,26 @@ type world struct {
 	get      *application.GetSessionHandler
 	signOut  *application.SignOutHandler
 	switcher *application.SwitchOrganizationHandler
+	dir      *fake.OrganizationDirectory
+	orgIDs   *application.OrganizationIDs
+	logs     *syncBuffer
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	w := &world{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 	clock := func() time.Time { return w.now }
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	w.logs = &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(w.logs, nil))
+	w.dir = fake.NewOrganizationDirectory()
+	w.orgIDs = application.NewOrganizationIDs(w.dir, log)
 	w.idp = fake.NewIdentityProvider("https://kc.example.com/realms/crm")
 	w.flows = fake.NewLoginFlowStore()
 	w.users = fake.NewUserStore()
 	w.sessions = fake.NewSessionStore(w.users)
 	policy := domain.DefaultSessionPolicy()
 	w.start = application.NewStartSignInHandler(w.idp, w.flows, clock)
-	w.complete = application.NewCompleteSignInHandler(w.idp, w.flows, w.users, w.sessions, fake.TokenCipher{}, policy, ports.NopObserver{}, clock, log)
+	w.complete = application.NewCompleteSignInHandler(w.idp, w.flows, w.users, w.sessions, fake.TokenCipher{}, policy, ports.NopObserver{}, clock, log, w.orgIDs)
 	w.get = application.NewGetSessionHandler(w.sessions, policy, clock)
 	w.signOut = application.NewSignOutHandler(w.idp, w.sessions, fake.TokenCipher{}, ports.NopObserver{}, log)
 	w.switcher = application.NewSwitchOrganizationHandler(w.users, w.sessions, clock, log)
@@ -51,8 +57,8 @@ var bob = ports.Identity{
 	Subject: "sub-bob", SessionID: "kc-sid-1", Name: "Bob", Email: "Bob@Example.com", EmailVerified: true,
 	Roles: []domain.Role{{Name: "user", Source: domain.RoleSourceRealm}},
 	Organizations: []domain.Organization{
-		{ID: "org-globex", Alias: "globex", Name: "Globex"},
-		{ID: "org-acme", Alias: "acme", Name: "Acme", TenantID: "tenant-acme"},
+		{ExternalID: "org-globex", Alias: "globex", Name: "Globex"},
+		{ExternalID: "org-acme", Alias: "acme", Name: "Acme", TenantID: "tenant-acme"},
 	},
 }
 

@@ -16,7 +16,8 @@ import (
 type SwitchOrganization struct {
 	SessionID string
 	UserID    string
-	// OrganizationID is the organization's id or alias.
+	// OrganizationID is the organization's IdP id or its alias (an
+	// organization whose IdP id is unknown is named by its alias).
 	OrganizationID string
 }
 
@@ -53,7 +54,7 @@ func (h *SwitchOrganizationHandler) Handle(ctx context.Context, cmd SwitchOrgani
 	}
 	var target *domain.Organization
 	for i := range orgs {
-		if orgs[i].ID == cmd.OrganizationID || orgs[i].Alias == cmd.OrganizationID {
+		if orgs[i].Matches(cmd.OrganizationID) {
 			target = &orgs[i]
 		}
 	}
@@ -77,6 +78,6 @@ func (h *SwitchOrganizationHandler) Handle(ctx context.Context, cmd SwitchOrgani
 		return SwitchOrganizationResult{}, fmt.Errorf("switch organization: %w", err)
 	}
 	h.log.InfoContext(ctx, "organization switched", "user_id", cmd.UserID, "session_id", cmd.SessionID,
-		"organization_id", target.ID)
+		"organization", target.Alias)
 	return SwitchOrganizationResult{SessionToken: token, Organization: *target}, nil
 }

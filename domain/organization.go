@@ -2,12 +2,19 @@ package domain
 
 // Organization is a tenant a user belongs to. Alias is unique. TenantID is the
 // key sent to the backend API as X-Tenant-ID: the IdP's `tenant_id` attribute
-// when present, else the alias. ID is sent as X-Organization-ID.
+// when present, else the alias.
+//
+// ID is authbff's own key for the organization (sessions refer to it); it
+// never leaves authbff. ExternalID is the identity provider's id for it
+// (Keycloak's organization id), "" while unknown: it is the only id sent out
+// (X-Organization-ID, the session's `id`), so the backend only ever sees an
+// id the IdP knows.
 type Organization struct {
-	ID       string
-	Alias    string
-	Name     string
-	TenantID string
+	ID         string
+	ExternalID string
+	Alias      string
+	Name       string
+	TenantID   string
 }
 
 // TenantKey returns the value for X-Tenant-ID.
@@ -16,6 +23,12 @@ func (o Organization) TenantKey() string {
 		return o.TenantID
 	}
 	return o.Alias
+}
+
+// Matches reports whether ref names this organization: its IdP id or its
+// alias (both are the IdP's; authbff's own ID is never accepted from outside).
+func (o Organization) Matches(ref string) bool {
+	return ref != "" && (ref == o.Alias || ref == o.ExternalID)
 }
 
 // Validate reports an organization that must not be stored.

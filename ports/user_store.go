@@ -28,7 +28,8 @@ type UserStore interface {
 	// SyncIdentity creates or updates, in one transaction, the user linked to
 	// (Provider, Subject), the account link, and replaces the user's roles and
 	// memberships with the given sets. Organizations are matched by alias and
-	// created when new. It returns the stored user. It returns domain.ErrConflict
+	// created when new, under an ID of the store's (or o.ID when set); a
+	// non-empty ExternalID replaces the stored one, an empty one keeps it. It returns the stored user. It returns domain.ErrConflict
 	// if the email belongs to another user, and a *domain.ValidationError for
 	// invalid input.
 	SyncIdentity(ctx context.Context, in IdentitySync) (domain.User, error)

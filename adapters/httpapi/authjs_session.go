@@ -28,11 +28,13 @@ type sessionUserJSON struct {
 	Roles []string `json:"roles"`
 }
 
+// orgJSON's id is the IdP's organization id, null while it is unknown (the
+// alias then names the organization, e.g. to switch to it).
 type orgJSON struct {
-	ID       string `json:"id"`
-	Alias    string `json:"alias"`
-	Name     string `json:"name"`
-	TenantID string `json:"tenantId"`
+	ID       *string `json:"id"`
+	Alias    string  `json:"alias"`
+	Name     string  `json:"name"`
+	TenantID string  `json:"tenantId"`
 }
 
 func nullable(s string) *string {
@@ -43,7 +45,7 @@ func nullable(s string) *string {
 }
 
 func toOrgJSON(o domain.Organization) orgJSON {
-	return orgJSON{ID: o.ID, Alias: o.Alias, Name: o.Name, TenantID: o.TenantKey()}
+	return orgJSON{ID: nullable(o.ExternalID), Alias: o.Alias, Name: o.Name, TenantID: o.TenantKey()}
 }
 
 func toSessionJSON(info application.SessionInfo) sessionJSON {
@@ -167,7 +169,7 @@ func (a *authAPI) updateSession(c *gin.Context) {
 		_ = json.Unmarshal(r.data, &data)
 	}
 	if data.OrganizationID != "" && a.h.SwitchOrganization != nil &&
-		(info.ActiveOrganization == nil || (data.OrganizationID != info.ActiveOrganization.ID && data.OrganizationID != info.ActiveOrganization.Alias)) {
+		(info.ActiveOrganization == nil || !info.ActiveOrganization.Matches(data.OrganizationID)) {
 		res, err := a.h.SwitchOrganization.Handle(c.Request.Context(), application.SwitchOrganization{
 			SessionID: info.Session.ID(), UserID: info.User.ID, OrganizationID: data.OrganizationID,
 		})

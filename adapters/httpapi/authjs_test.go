@@ -50,7 +50,7 @@ func newTestAppWith(t *testing.T, configure func(*httpapi.Config)) *testApp {
 			AuthorizationURL: app.idp.BrowserEndpoints().Authorization, EndSessionURL: app.idp.BrowserEndpoints().EndSession},
 		Readiness:          application.NewCheckReadinessHandler(nil, time.Second),
 		StartSignIn:        application.NewStartSignInHandler(app.idp, flows, clock),
-		CompleteSignIn:     application.NewCompleteSignInHandler(app.idp, flows, users, sessions, fake.TokenCipher{}, policy, ports.NopObserver{}, clock, log),
+		CompleteSignIn:     application.NewCompleteSignInHandler(app.idp, flows, users, sessions, fake.TokenCipher{}, policy, ports.NopObserver{}, clock, log, nil),
 		GetSession:         application.NewGetSessionHandler(sessions, policy, clock),
 		SignOut:            application.NewSignOutHandler(app.idp, sessions, fake.TokenCipher{}, ports.NopObserver{}, log),
 		SwitchOrganization: application.NewSwitchOrganizationHandler(users, sessions, clock, log),
@@ -61,7 +61,7 @@ func newTestAppWith(t *testing.T, configure func(*httpapi.Config)) *testApp {
 		Cleanup: application.NewCleanupSessionsHandler(fake.NewSessionMaintenance(sessions), flows, fake.NewVerificationTokenStore(),
 			ports.NopObserver{}, clock, log),
 	}
-	h.GetAccessToken = application.NewGetAccessTokenHandler(app.idp, sessions, users, fake.TokenCipher{}, ports.NopObserver{}, clock, log)
+	h.GetAccessToken = application.NewGetAccessTokenHandler(app.idp, sessions, users, fake.TokenCipher{}, ports.NopObserver{}, clock, log, nil)
 	h.AuthorizeUpstream = application.NewAuthorizeUpstreamHandler(h.GetAccessToken, nil)
 	// The public URL must be known before the server starts: listen first.
 	app.srv = httptest.NewUnstartedServer(nil)
@@ -113,7 +113,7 @@ func postForm(t *testing.T, c *http.Client, target string, form url.Values, retu
 
 var alice = ports.Identity{Subject: "sub-alice", Name: "Alice", Email: "alice@example.com",
 	Roles:         []domain.Role{{Name: "admin", Source: "realm"}},
-	Organizations: []domain.Organization{{ID: "org-acme", Alias: "acme", TenantID: "tenant-acme"}}}
+	Organizations: []domain.Organization{{ExternalID: "org-acme", Alias: "acme", TenantID: "tenant-acme"}}}
 
 // signIn runs the whole browser flow and returns the client holding the session.
 func signIn(t *testing.T, a *testApp, id ports.Identity) *http.Client {
@@ -318,7 +318,7 @@ func TestUpdateSessionSwitchesOrganization(t *testing.T) {
 	a := newTestApp(t)
 	bob := alice
 	bob.Subject, bob.Email = "sub-bob", "bob@example.com"
-	bob.Organizations = []domain.Organization{{ID: "org-acme", Alias: "acme"}, {ID: "org-globex", Alias: "globex"}}
+	bob.Organizations = []domain.Organization{{ExternalID: "org-acme", Alias: "acme"}, {ExternalID: "org-globex", Alias: "globex"}}
 	c := signIn(t, a, bob)
 	tok := csrfToken(t, c, a)
 
@@ -349,3 +349,44 @@ func TestUpdateSessionSwitchesOrganization(t *testing.T) {
 }
 
 var _ = context.Background
+
+// TestOrganizationWithoutIdPIDIsNullAndSwitchedToByAlias: an organization
+// whose Keycloak id is unknown shows `"id": null` (never authbff's own key)
+// and is switched to by its alias.
+func TestOrganizationWithoutIdPIDIsNullAndSwitchedToByAlias(t *testing.T) {
+	a := newTestApp(t)
+	carol := alice
+	carol.Subject, carol.Email = "sub-carol", "carol@example.com"
+	carol.Organizations = []domain.Organization{{Alias: "acme"}, {ExternalID: "org-globex", Alias: "globex"}}
+	c := signIn(t, a, carol)
+
+	resp, err := c.Get(a.url("/api/auth/session"))
+	require.NoError(t, err)
+	var s map[string]any
+	readJSON(t, resp, &s)
+	orgs := s["organizations"].([]any)
+	require.Len(t, orgs, 2)
+	acme := orgs[0].(map[string]any)
+	require.Equal(t, "acme", acme["alias"])
+	require.Contains(t, acme, "id")
+	require.Nil(t, acme["id"], "null, not an id Keycloak does not know")
+	require.Equal(t, "org-globex", orgs[1].(map[string]any)["id"])
+
+	req, _ := http.NewRequest(http.MethodPost, a.url("/api/auth/organization"), strings.NewReader(`{"organizationId":"globex"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF", "1")
+	resp, err = c.Do(req)
+	require.NoError(t, err)
+	readJSON(t, resp, &s)
+	require.Equal(t, "globex", s["activeOrganization"].(map[string]any)["alias"])
+
+	req, _ = http.NewRequest(http.MethodPost, a.url("/api/auth/organization"), strings.NewReader(`{"organizationId":"acme"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF", "1")
+	resp, err = c.Do(req)
+	require.NoError(t, err)
+	readJSON(t, resp, &s)
+	active := s["activeOrganization"].(map[string]any)
+	require.Equal(t, "acme", active["alias"])
+	require.Nil(t, active["id"])
+}

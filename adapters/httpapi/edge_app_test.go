@@ -79,7 +79,7 @@ func newEdgeApp(t *testing.T, st edgeStores, upstream string, opts ...edgeOption
 		Provider:           httpapi.ProviderInfo{ID: "keycloak", Name: "Keycloak"},
 		Readiness:          application.NewCheckReadinessHandler(nil, time.Second),
 		StartSignIn:        application.NewStartSignInHandler(app.idp, st.flows, clock),
-		CompleteSignIn:     application.NewCompleteSignInHandler(app.idp, st.flows, st.users, st.sessions, fake.TokenCipher{}, policy, ports.NopObserver{}, clock, log),
+		CompleteSignIn:     application.NewCompleteSignInHandler(app.idp, st.flows, st.users, st.sessions, fake.TokenCipher{}, policy, ports.NopObserver{}, clock, log, nil),
 		GetSession:         application.NewGetSessionHandler(st.sessions, policy, clock),
 		SignOut:            application.NewSignOutHandler(app.idp, st.sessions, fake.TokenCipher{}, ports.NopObserver{}, log),
 		SwitchOrganization: application.NewSwitchOrganizationHandler(st.users, st.sessions, clock, log),
@@ -89,7 +89,7 @@ func newEdgeApp(t *testing.T, st edgeStores, upstream string, opts ...edgeOption
 		SessionStats:       application.NewSessionStatsHandler(st.maint, clock),
 		Cleanup:            application.NewCleanupSessionsHandler(st.maint, st.flows, st.tokens, ports.NopObserver{}, clock, log),
 	}
-	h.GetAccessToken = application.NewGetAccessTokenHandler(app.idp, st.sessions, st.users, fake.TokenCipher{}, ports.NopObserver{}, clock, log)
+	h.GetAccessToken = application.NewGetAccessTokenHandler(app.idp, st.sessions, st.users, fake.TokenCipher{}, ports.NopObserver{}, clock, log, nil)
 	h.AuthorizeUpstream = application.NewAuthorizeUpstreamHandler(h.GetAccessToken, nil)
 	app.srv = httptest.NewUnstartedServer(nil)
 	pub, _ := url.Parse("http://" + app.srv.Listener.Addr().String() + "/api/auth")

@@ -43,7 +43,7 @@ func TestProxyRoleRulesCannotBeBypassed(t *testing.T) {
 	flows, users := fake.NewLoginFlowStore(), fake.NewUserStore()
 	sessions := fake.NewSessionStore(users)
 	policy := domain.DefaultSessionPolicy()
-	tokens := application.NewGetAccessTokenHandler(idp, sessions, users, fake.TokenCipher{}, ports.NopObserver{}, clock, log)
+	tokens := application.NewGetAccessTokenHandler(idp, sessions, users, fake.TokenCipher{}, ports.NopObserver{}, clock, log, nil)
 	upURL, _ := url.Parse(up.URL + "/api")
 	srv := httptest.NewUnstartedServer(nil)
 	pub, _ := url.Parse("http://" + srv.Listener.Addr().String() + "/api/auth")
@@ -52,7 +52,7 @@ func TestProxyRoleRulesCannotBeBypassed(t *testing.T) {
 	h := httpapi.Handlers{
 		Provider:          httpapi.ProviderInfo{ID: "keycloak", Name: "Keycloak"},
 		StartSignIn:       application.NewStartSignInHandler(idp, flows, clock),
-		CompleteSignIn:    application.NewCompleteSignInHandler(idp, flows, users, sessions, fake.TokenCipher{}, policy, ports.NopObserver{}, clock, log),
+		CompleteSignIn:    application.NewCompleteSignInHandler(idp, flows, users, sessions, fake.TokenCipher{}, policy, ports.NopObserver{}, clock, log, nil),
 		GetSession:        application.NewGetSessionHandler(sessions, policy, clock),
 		AuthorizeUpstream: application.NewAuthorizeUpstreamHandler(tokens, []application.PathRule{{Prefix: "/admin", Roles: []string{"admin"}}}),
 		Proxy:             px,

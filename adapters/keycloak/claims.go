@@ -55,9 +55,12 @@ func mapIdentity(clientID string, c claims) ports.Identity {
 }
 
 // parseOrganizations reads Keycloak's `organization` claim in both shapes:
-// a list of aliases (["acme","globex"]) and a map of alias to attributes
-// ({"acme":{"id":"…","tenant_id":["t1"]}}), where the organization mapper
-// emits attribute values as arrays. Unknown shapes yield no organizations.
+// a list of aliases (["acme","globex"]; the default mapper, "Add organization
+// id" off) and a map of alias to attributes ({"acme":{"id":"…",
+// "tenant_id":["t1"]}}), where the organization mapper emits attribute
+// values as arrays. Keycloak's id becomes ExternalID; aliases alone leave it
+// empty, for the application to resolve (never one made up here). Unknown
+// shapes yield no organizations.
 func parseOrganizations(raw json.RawMessage) []domain.Organization {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
@@ -82,7 +85,7 @@ func parseOrganizations(raw json.RawMessage) []domain.Organization {
 			continue
 		}
 		o := domain.Organization{Alias: alias, Name: alias}
-		o.ID = firstString(attrs["id"])
+		o.ExternalID = firstString(attrs["id"])
 		o.TenantID = firstString(attrs["tenant_id"])
 		if n := firstString(attrs["name"]); n != "" {
 			o.Name = n
@@ -134,8 +137,8 @@ func mergeOrganizations(a, b []domain.Organization) []domain.Organization {
 			byAlias[o.Alias] = o
 			continue
 		}
-		if cur.ID == "" {
-			cur.ID = o.ID
+		if cur.ExternalID == "" {
+			cur.ExternalID = o.ExternalID
 		}
 		if cur.TenantID == "" {
 			cur.TenantID = o.TenantID

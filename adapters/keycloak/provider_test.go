@@ -64,7 +64,7 @@ func TestRefreshFaults(t *testing.T) {
 	require.Equal(t, "sub-bob", id.Subject)
 	require.ElementsMatch(t, []domain.Role{{Name: "user", Source: "realm"}, {Name: "reports-viewer", Source: "client:web_app"}}, id.Roles,
 		"realm roles and this client's roles; another client's 'admin' is ignored")
-	require.Equal(t, []domain.Organization{{ID: "org-acme", Alias: "acme", Name: "acme", TenantID: "tenant-acme"}}, id.Organizations)
+	require.Equal(t, []domain.Organization{{ExternalID: "org-acme", Alias: "acme", Name: "acme", TenantID: "tenant-acme"}}, id.Organizations)
 	require.False(t, set.RefreshTokenExpiresAt.IsZero())
 
 	redirected := make(chan struct{}, 1)

@@ -141,13 +141,13 @@ func decodeRoles(js string) ([]domain.Role, error) {
 }
 
 func decodeOrganizations(js string) ([]domain.Organization, error) {
-	var raw [][4]string
+	var raw [][5]string
 	if err := json.Unmarshal([]byte(js), &raw); err != nil {
 		return nil, fmt.Errorf("decode organizations: %w", err)
 	}
 	orgs := make([]domain.Organization, 0, len(raw))
 	for _, o := range raw {
-		orgs = append(orgs, domain.Organization{ID: o[0], Alias: o[1], Name: o[2], TenantID: o[3]})
+		orgs = append(orgs, domain.Organization{ID: o[0], Alias: o[1], Name: o[2], TenantID: o[3], ExternalID: o[4]})
 	}
 	sort.Slice(orgs, func(i, j int) bool { return orgs[i].Alias < orgs[j].Alias })
 	return orgs, nil

@@ -35,11 +35,12 @@ func (db *DB) rolesAgg(user string) string {
 }
 
 func (db *DB) orgsAgg(user string) string {
-	agg := "json_agg(json_build_array(x.id, x.alias, x.name, x.tenant_id) ORDER BY x.alias)::text"
+	agg := "json_agg(json_build_array(x.id, x.alias, x.name, x.tenant_id, x.external_id) ORDER BY x.alias)::text"
 	if !db.isPostgres() {
-		agg = "json_group_array(json_array(x.id, x.alias, x.name, x.tenant_id))"
+		agg = "json_group_array(json_array(x.id, x.alias, x.name, x.tenant_id, x.external_id))"
 	}
-	return `(SELECT coalesce(` + agg + `, '[]') FROM (SELECT o.id, o.alias, o.name, o.tenant_id FROM user_organizations uo
+	return `(SELECT coalesce(` + agg + `, '[]') FROM (SELECT o.id, o.alias, o.name, o.tenant_id,
+		coalesce(o.external_id, '') AS external_id FROM user_organizations uo
 		JOIN organizations o ON o.id = uo.organization_id WHERE uo.user_id = ` + user + ` ORDER BY o.alias) x)`
 }
 

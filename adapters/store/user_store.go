@@ -70,12 +70,14 @@ type userRoleRow struct {
 type organizationRow struct {
 	bun.BaseModel `bun:"table:organizations,alias:o"`
 
-	ID        string    `bun:"id,pk"`
-	Alias     string    `bun:"alias,notnull"`
-	Name      string    `bun:"name,notnull"`
-	TenantID  string    `bun:"tenant_id,notnull"`
-	CreatedAt time.Time `bun:"created_at,notnull"`
-	UpdatedAt time.Time `bun:"updated_at,notnull"`
+	ID    string `bun:"id,pk"`
+	Alias string `bun:"alias,notnull"`
+	// ExternalID is the IdP's organization id, NULL while unknown.
+	ExternalID string    `bun:"external_id,nullzero"`
+	Name       string    `bun:"name,notnull"`
+	TenantID   string    `bun:"tenant_id,notnull"`
+	CreatedAt  time.Time `bun:"created_at,notnull"`
+	UpdatedAt  time.Time `bun:"updated_at,notnull"`
 }
 
 type userOrganizationRow struct {
@@ -202,8 +204,9 @@ func syncRoles(ctx context.Context, tx bun.Tx, userID string, roles []domain.Rol
 }
 
 // syncOrganizations makes the user's memberships exactly orgs. Organizations
-// are matched by alias; a new one keeps the IdP's id if it sent one, else
-// gets a stable id of ours.
+// are matched by alias; a new one is stored under o.ID if set, else under a
+// stable id of ours. The IdP's id (external_id) is replaced when the IdP
+// tells one and kept when a sync does not know it (a lookup that failed).
 func syncOrganizations(ctx context.Context, tx bun.Tx, userID string, orgs []domain.Organization, now time.Time) error {
 	ids := make([]string, 0, len(orgs))
 	for _, o := range dedupeOrganizations(orgs) {
@@ -211,8 +214,9 @@ func syncOrganizations(ctx context.Context, tx bun.Tx, userID string, orgs []dom
 		if id == "" {
 			id = domain.NewID()
 		}
-		row := organizationRow{ID: id, Alias: o.Alias, Name: o.Name, TenantID: o.TenantID, CreatedAt: now, UpdatedAt: now}
+		row := organizationRow{ID: id, Alias: o.Alias, ExternalID: o.ExternalID, Name: o.Name, TenantID: o.TenantID, CreatedAt: now, UpdatedAt: now}
 		if _, err := tx.NewInsert().Model(&row).On("CONFLICT (alias) DO UPDATE").
+			Set("external_id = coalesce(EXCLUDED.external_id, o.external_id)").
 			Set("name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE o.name END").
 			Set("tenant_id = CASE WHEN EXCLUDED.tenant_id <> '' THEN EXCLUDED.tenant_id ELSE o.tenant_id END").
 			Set("updated_at = EXCLUDED.updated_at").Exec(ctx); err != nil {
@@ -342,7 +346,7 @@ func (s *UserStore) Organizations(ctx context.Context, userID string) ([]domain.
 	}
 	out := make([]domain.Organization, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, domain.Organization{ID: r.ID, Alias: r.Alias, Name: r.Name, TenantID: r.TenantID})
+		out = append(out, domain.Organization{ID: r.ID, ExternalID: r.ExternalID, Alias: r.Alias, Name: r.Name, TenantID: r.TenantID})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Alias < out[j].Alias })
 	return out, nil

@@ -54,6 +54,7 @@ func appOptions(cfg Config, logOut io.Writer) fx.Option {
 			application.NewCleanupSessionsHandler,
 			application.NewSessionStatsHandler,
 			application.NewStartSignInHandler,
+			application.NewOrganizationIDs,
 			application.NewCompleteSignInHandler,
 			application.NewGetSessionHandler,
 			application.NewSignOutHandler,

@@ -51,7 +51,35 @@ func validateCmd(ctx context.Context, cfg Config, out io.Writer) error {
 		return fmt.Errorf("identity provider client %q: %s", cfg.Keycloak.ClientID, oneLine(err))
 	}
 	fmt.Fprintf(out, "ok   client %q authenticated by the identity provider\n", cfg.Keycloak.ClientID)
+	organizationIDsCheck(ctx, db, idp, out)
 	return nil
+}
+
+// organizationIDsCheck reports where Keycloak's organization ids come from:
+// the admin API (the client's service account may list organizations), or
+// the organization claim, which carries them only with "Add organization id"
+// on. Without either, X-Organization-ID is not sent; that is a warning, not
+// a failure, since sign-in still works.
+func organizationIDsCheck(ctx context.Context, db *store.DB, idp *keycloak.Provider, out io.Writer) {
+	n, err := keycloak.NewDirectory(idp, keycloak.DirectoryConfig{}).Count(ctx)
+	if err == nil {
+		fmt.Fprintf(out, "ok   organization ids: Keycloak's admin API resolves organization aliases (%d organizations visible to the client's service account)\n", n)
+		return
+	}
+	const fix = `turn "Add organization id" on in Keycloak's "Organization Membership" mapper (client scope "organization"), ` +
+		`or enable the client's service account and give it the realm-management role manage-realm`
+	total, missing, cerr := store.CountOrganizations(ctx, db)
+	switch {
+	case cerr == nil && total > 0 && missing == 0:
+		fmt.Fprintf(out, "ok   organization ids: the organization claim carries them (all %d stored organizations have Keycloak's id; "+
+			"the admin API is not used: %s)\n", total, oneLine(err))
+	case cerr == nil && missing > 0:
+		fmt.Fprintf(out, "warn organization ids: the organization claim carries none (%d stored organizations have no Keycloak id, "+
+			"so X-Organization-ID is not sent for them) and the admin API cannot resolve them (%s): %s\n", missing, oneLine(err), fix)
+	default:
+		fmt.Fprintf(out, "warn organization ids: the admin API cannot resolve organization aliases (%s), so they must come in the "+
+			"organization claim, else X-Organization-ID is not sent: %s\n", oneLine(err), fix)
+	}
 }
 
 // dbCmd is `authbff db validate|reset` (db:validate, db:reset).

@@ -42,7 +42,8 @@ END $$;
 --bun:split
 CREATE TRIGGER organizations_clear_view AFTER UPDATE ON organizations
     FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.alias IS DISTINCT FROM NEW.alias
-        OR OLD.name IS DISTINCT FROM NEW.name OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id)
+        OR OLD.name IS DISTINCT FROM NEW.name OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
+        OR OLD.external_id IS DISTINCT FROM NEW.external_id)
     EXECUTE FUNCTION authbff_clear_org_members_view();
 --bun:split
 CREATE TRIGGER organizations_clear_view_del BEFORE DELETE ON organizations

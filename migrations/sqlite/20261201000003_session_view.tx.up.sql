@@ -25,6 +25,7 @@ END;
 --bun:split
 CREATE TRIGGER organizations_clear_view AFTER UPDATE ON organizations
 WHEN OLD.id IS NOT NEW.id OR OLD.alias IS NOT NEW.alias OR OLD.name IS NOT NEW.name OR OLD.tenant_id IS NOT NEW.tenant_id
+    OR OLD.external_id IS NOT NEW.external_id
 BEGIN
     UPDATE users SET orgs_view = NULL
     WHERE orgs_view IS NOT NULL AND id IN (SELECT user_id FROM user_organizations WHERE organization_id = OLD.id);

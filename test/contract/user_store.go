@@ -258,7 +258,7 @@ func UserStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		in := identity(base)
 		in.Organizations = []domain.Organization{
 			{Alias: "globex", Name: "Globex"},
-			{ID: "kc-acme", Alias: "acme", Name: "Acme", TenantID: "tenant-acme"},
+			{ExternalID: "kc-acme", Alias: "acme", Name: "Acme", TenantID: "tenant-acme"},
 			{Alias: "initech", Name: "Initech", TenantID: "tenant-initech"},
 			{Alias: "globex", Name: "Globex"}, // duplicate claim
 		}
@@ -268,10 +268,12 @@ func UserStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		orgs, err := env.Users.Organizations(t.Context(), u.ID)
 		require.NoError(t, err)
 		require.Len(t, orgs, 3)
-		require.Equal(t, domain.Organization{ID: "kc-acme", Alias: "acme", Name: "Acme", TenantID: "tenant-acme"}, orgs[0],
+		require.Equal(t, domain.Organization{ID: orgs[0].ID, ExternalID: "kc-acme", Alias: "acme", Name: "Acme", TenantID: "tenant-acme"}, orgs[0],
 			"the IdP's organization id is kept")
+		require.NotEqual(t, "kc-acme", orgs[0].ID, "apart from authbff's own key")
 		require.Equal(t, "globex", orgs[1].Alias)
-		require.NotEmpty(t, orgs[1].ID, "an organization without IdP id gets one")
+		require.NotEmpty(t, orgs[1].ID, "an organization without IdP id gets a key of ours")
+		require.Empty(t, orgs[1].ExternalID, "but no IdP id is made up")
 		require.Equal(t, "Globex", orgs[1].Name)
 		require.Empty(t, orgs[1].TenantID)
 		require.Equal(t, "initech", orgs[2].Alias)
@@ -309,11 +311,46 @@ func UserStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		require.Empty(t, orgs)
 	})
 
+	t.Run("case=the IdP's organization id is learnt, kept and replaced", func(t *testing.T) {
+		t.Parallel()
+		env := newEnv(t)
+		in := identity(base)
+		in.Organizations = []domain.Organization{{Alias: "acme"}}
+		u, err := env.Users.SyncIdentity(t.Context(), in)
+		require.NoError(t, err)
+		orgs, err := env.Users.Organizations(t.Context(), u.ID)
+		require.NoError(t, err)
+		key := orgs[0].ID
+		require.Empty(t, orgs[0].ExternalID)
+
+		sync := func(o domain.Organization) domain.Organization {
+			t.Helper()
+			in.Organizations = []domain.Organization{o}
+			_, err := env.Users.SyncIdentity(t.Context(), in)
+			require.NoError(t, err)
+			orgs, err := env.Users.Organizations(t.Context(), u.ID)
+			require.NoError(t, err)
+			require.Len(t, orgs, 1)
+			require.Equal(t, key, orgs[0].ID, "authbff's key never changes, so sessions keep their organization")
+			return orgs[0]
+		}
+		require.Equal(t, "kc-1", sync(domain.Organization{Alias: "acme", ExternalID: "kc-1"}).ExternalID, "learnt")
+		require.Equal(t, "kc-1", sync(domain.Organization{Alias: "acme"}).ExternalID, "kept when a sync does not know it")
+		require.Equal(t, "kc-2", sync(domain.Organization{Alias: "acme", ExternalID: "kc-2"}).ExternalID,
+			"replaced when the IdP says otherwise (the organization was re-created)")
+
+		// The session lookup reads the same id.
+		_, token := newSession(t, env, u.ID, base, func(r *domain.SessionRecord) { r.ActiveOrganizationID = key })
+		view, err := env.Sessions.Lookup(t.Context(), token.Hash())
+		require.NoError(t, err)
+		require.Equal(t, []domain.Organization{{ID: key, ExternalID: "kc-2", Alias: "acme"}}, view.Organizations)
+	})
+
 	t.Run("case=users share organizations by alias", func(t *testing.T) {
 		t.Parallel()
 		env := newEnv(t)
 		alice := newUser(t, env, func(in *ports.IdentitySync) {
-			in.Organizations = []domain.Organization{{Alias: "acme", Name: "Acme"}, {ID: "kc-globex", Alias: "globex"}}
+			in.Organizations = []domain.Organization{{Alias: "acme", Name: "Acme"}, {ExternalID: "kc-globex", Alias: "globex"}}
 		})
 		in := identity(base)
 		in.Organizations = []domain.Organization{{Alias: "acme"}, {Alias: "globex"}}
@@ -325,7 +362,7 @@ func UserStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		b, err := env.Users.Organizations(t.Context(), bob.ID)
 		require.NoError(t, err)
 		require.Equal(t, a, b)
-		require.Equal(t, "kc-globex", b[1].ID)
+		require.Equal(t, "kc-globex", b[1].ExternalID, "a sync without the IdP's id keeps the known one")
 		require.Equal(t, "Acme", b[0].Name)
 
 		// Bob leaving both does not remove Alice's memberships.

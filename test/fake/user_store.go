@@ -117,6 +117,9 @@ func (s *UserStore) SyncIdentity(_ context.Context, in ports.IdentitySync) (doma
 		if o.TenantID != "" {
 			stored.TenantID = o.TenantID
 		}
+		if o.ExternalID != "" { // a sync without the IdP's id keeps the known one
+			stored.ExternalID = o.ExternalID
+		}
 		s.orgs[o.Alias] = stored
 		members[stored.ID] = true
 	}

@@ -31,7 +31,8 @@ func fixtureStatements(user, org, other string) []statement {
 		{`UPDATE users SET
 		roles_view = (SELECT coalesce(json_agg(json_build_array(r.name, r.source) ORDER BY r.source, r.name)::text, '[]')
 			FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = users.id),
-		orgs_view = (SELECT coalesce(json_agg(json_build_array(o.id, o.alias, o.name, o.tenant_id) ORDER BY o.alias)::text, '[]')
+		orgs_view = (SELECT coalesce(json_agg(json_build_array(o.id, o.alias, o.name, o.tenant_id,
+			coalesce(o.external_id, '')) ORDER BY o.alias)::text, '[]')
 			FROM user_organizations uo JOIN organizations o ON o.id = uo.organization_id WHERE uo.user_id = users.id)
 		WHERE id = $1`, []any{user}},
 	}
