@@ -173,8 +173,10 @@ func (s *Source) Read(ctx context.Context, now time.Time) (ports.NextAuthData, e
 	if err != nil {
 		return data, err
 	}
-	for _, r := range tables {
-		data.Found = append(data.Found, r.describe())
+	for _, t := range schemaShape {
+		if r, ok := tables[t.name]; ok {
+			data.Found = append(data.Found, r.describe())
+		}
 	}
 	if err := readUsers(ctx, tx, schema, tables["users"], &data); err != nil {
 		return data, err
