@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 
 	"github.com/authbff/authbff/domain"
@@ -269,11 +271,16 @@ func (t *ImportTarget) ImportSessions(ctx context.Context, sessions []*domain.Se
 	ctx, cancel := t.db.bound(ctx)
 	defer cancel()
 	var n int64
-	err := t.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		n, err = insertIgnore(ctx, tx, &rows)
-		return err
-	})
+	var err error
+	if t.db.isPostgres() {
+		n, err = t.copySessions(ctx, rows)
+	} else {
+		err = t.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			n, err = insertIgnore(ctx, tx, &rows)
+			return err
+		})
+	}
 	if err != nil {
 		return 0, fmt.Errorf("import sessions: %w", mapError(err))
 	}
@@ -288,4 +295,92 @@ func insertIgnore(ctx context.Context, tx bun.Tx, rows any) (int64, error) {
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// importSessionColumns are the sessions columns copySessions writes, in
+// copy order.
+var importSessionColumns = []string{"id", "token_hash", "user_id", "expires", "absolute_expires", "active_organization_id",
+	"provider", "provider_session_id", "access_token", "refresh_token", "id_token", "access_token_expires_at",
+	"refresh_token_expires_at", "scope", "ip_address", "user_agent", "last_seen_at", "created_at", "updated_at"}
+
+// copySessions is ImportSessions on PostgreSQL: in one transaction, find
+// which token hashes are already stored, then COPY (binary) the others
+// straight into sessions. bun writes values into the SQL text, and a batch of
+// sessions carrying sealed Keycloak tokens (~3 KB each) is megabytes of hex
+// literals for the server to parse; COPY sends the bytes as they are. Two
+// imports running at once could both miss a hash and the later COPY then
+// fails on the unique index: its batch is rolled back whole and a rerun
+// completes it.
+func (t *ImportTarget) copySessions(ctx context.Context, rows []sessionRow) (int64, error) {
+	conn, err := t.db.DB.Conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	var n int64
+	err = conn.Raw(func(driverConn any) error {
+		sc, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("unexpected driver connection %T", driverConn)
+		}
+		tx, err := sc.Conn().Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+		hashes := make([]string, len(rows))
+		for i := range rows {
+			hashes[i] = rows[i].TokenHash
+		}
+		existing, err := tx.Query(ctx, "SELECT token_hash FROM sessions WHERE token_hash = ANY($1)", hashes)
+		if err != nil {
+			return err
+		}
+		stored := map[string]bool{}
+		for existing.Next() {
+			var h string
+			if err := existing.Scan(&h); err != nil {
+				existing.Close()
+				return err
+			}
+			stored[h] = true
+		}
+		existing.Close()
+		if err := existing.Err(); err != nil {
+			return err
+		}
+		fresh := make([][]any, 0, len(rows))
+		for i := range rows {
+			r := &rows[i]
+			if stored[r.TokenHash] {
+				continue
+			}
+			stored[r.TokenHash] = true // the same token twice in one batch is one session
+			fresh = append(fresh, []any{r.ID, r.TokenHash, r.UserID, r.Expires, r.AbsoluteExpires, nullText(r.ActiveOrganizationID),
+				r.Provider, nullText(r.ProviderSessionID), r.AccessToken, r.RefreshToken, r.IDToken,
+				nullTime(r.AccessTokenExpiresAt), nullTime(r.RefreshTokenExpiresAt), r.Scope, r.IPAddress, r.UserAgent,
+				r.LastSeenAt, r.CreatedAt, r.UpdatedAt})
+		}
+		if len(fresh) > 0 {
+			if n, err = tx.CopyFrom(ctx, pgx.Identifier{"sessions"}, importSessionColumns, pgx.CopyFromRows(fresh)); err != nil {
+				return err
+			}
+		}
+		return tx.Commit(ctx)
+	})
+	return n, err
+}
+
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
 }
