@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -10,14 +11,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/authbff/authbff/test/authjsclient"
 	"github.com/authbff/authbff/test/testenv"
 )
 
@@ -320,11 +325,15 @@ func TestImportNextAuthMissingColumn(t *testing.T) {
 }
 
 // TestImportNextAuthFromRealAuthJS takes over a database created and filled
-// by the real Auth.js: test/nextauth-import/seed.mjs creates
-// @auth/pg-adapter's schema and writes users, accounts and sessions through
-// the adapter's own createUser, linkAccount and createSession (npm packages
-// pinned by its package-lock.json). Needs node and npm: skipped without
-// them, except under CI=true where that is a failure.
+// by the real Auth.js (npm packages pinned by test/nextauth-import's
+// package-lock.json): seed.mjs creates @auth/pg-adapter's schema and writes
+// two users, their accounts and sessions through the adapter's own
+// createUser, linkAccount and createSession; then authjs-server.mjs, a
+// minimal Auth.js app (@auth/core's Auth() with the Keycloak provider and the
+// pg adapter, database sessions), signs alice in through the real OAuth flow
+// against authbff's embedded development IdP. After the import, authbff
+// answers every one of those cookies with the same user. Needs node and npm:
+// skipped without them, except under CI=true where that is a failure.
 func TestImportNextAuthFromRealAuthJS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("Auth.js import check skipped in -short mode (npm install)")
@@ -362,12 +371,14 @@ func TestImportNextAuthFromRealAuthJS(t *testing.T) {
 	require.NoError(t, json.Unmarshal(raw, &seeded), string(raw))
 	require.Len(t, seeded.Sessions, 2)
 
+	aliceToken, aliceAccess := signInThroughAuthJS(t, dir, src)
+
 	vars := importTarget(t, false)
 	out, err := cli(t, copyVars(vars), "import", "nextauth", "--from", src)
 	require.NoError(t, err, out)
 	t.Log(out)
 	require.Contains(t, out, `source sessions: "sessions" (session_token="sessionToken", user_id="userId", expires="expires")`)
-	require.Contains(t, out, "imported 2 users, 2 accounts, 0 role grants, 0 memberships, 0 organizations, 2 sessions (0 sessions skipped)")
+	require.Contains(t, out, "imported 3 users, 3 accounts, 0 role grants, 0 memberships, 0 organizations, 3 sessions (0 sessions skipped)")
 	out, err = cli(t, copyVars(vars), "import", "nextauth", "--from", src, "--merge")
 	require.NoError(t, err, out)
 	require.Contains(t, out, "imported 0 users, 0 accounts, 0 role grants, 0 memberships, 0 organizations, 0 sessions")
@@ -384,6 +395,75 @@ func TestImportNextAuthFromRealAuthJS(t *testing.T) {
 	require.NoError(t, openSQL(t, vars["DATABASE_URL"]).QueryRowContext(context.Background(),
 		`SELECT provider_session_id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1`, seeded.Sessions[1].Email).Scan(&sid))
 	require.Equal(t, "kc-sid-kc-sub-bob", sid, "Keycloak's sid (session_state) is kept for back-channel logout")
+
+	// The session the real sign-in flow created: same user, same access token.
+	got := session(t, base, "authjs.session-token", aliceToken)
+	require.NotNil(t, got, logs.String())
+	require.Equal(t, "alice@example.com", email(got))
+	require.Equal(t, aliceAccess, accessToken(t, base, aliceToken))
+}
+
+// signInThroughAuthJS runs authjs-server.mjs on the pg-adapter database src
+// and signs the dev IdP's alice in through it, as a browser would. The dev
+// IdP is the one `authbff serve` embeds, started with AUTH_URL set to the
+// Auth.js app's URL so that the app's callback is its registered redirect
+// URI. It returns the Auth.js session cookie's value and the access token
+// Auth.js stored.
+func signInThroughAuthJS(t *testing.T, dir, src string) (cookie, access string) {
+	t.Helper()
+	appAddr := freeAddr(t)
+	appBase := "http://" + appAddr
+	_, idpLogs := startServe(t, map[string]string{"AUTH_SECRET": importSecret, "AUTH_URL": appBase + "/api/auth",
+		"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "idp.db")})
+	m := regexp.MustCompile(`"issuer":"([^"]+)"`).FindStringSubmatch(idpLogs.String())
+	require.NotNil(t, m, "no dev IdP issuer in the logs:\n%s", idpLogs.String())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, "node", "authjs-server.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+src, "NODE_NO_WARNINGS=1", "PORT="+strings.TrimPrefix(appAddr, "127.0.0.1:"),
+		"ISSUER="+m[1], "CLIENT_ID="+devClientID, "CLIENT_SECRET="+importSecret, "AUTH_SECRET="+importSecret)
+	cmd.WaitDelay = 5 * time.Second
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	appLogs := &syncBuffer{}
+	cmd.Stderr = appLogs
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	ready := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		ready <- line
+		_, _ = io.Copy(appLogs, stdout)
+	}()
+	select {
+	case line := <-ready:
+		require.Contains(t, line, "listening", appLogs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("authjs-server.mjs did not start within 30s:\n%s", appLogs.String())
+	}
+
+	browser := authjsclient.New(appBase)
+	landed, err := browser.SignInDevIdP("alice", appBase+"/dashboard")
+	require.NoError(t, err, "Auth.js app:\n%s\nIdP:\n%s", appLogs.String(), idpLogs.String())
+	require.Equal(t, appBase+"/dashboard", landed)
+	s, _, err := browser.Session()
+	require.NoError(t, err)
+	require.NotNil(t, s, "Auth.js has the session")
+	require.Equal(t, "alice@example.com", email(s))
+
+	u, err := url.Parse(appBase)
+	require.NoError(t, err)
+	for _, c := range browser.HTTP.Jar.Cookies(u) {
+		if c.Name == "authjs.session-token" {
+			cookie = c.Value
+		}
+	}
+	require.NotEmpty(t, cookie, "Auth.js set its session cookie")
+	require.NoError(t, openSQL(t, src).QueryRowContext(context.Background(),
+		`SELECT a.access_token FROM accounts a JOIN users u ON u.id = a."userId" WHERE u.email = 'alice@example.com'`).Scan(&access))
+	require.NotEmpty(t, access)
+	return cookie, access
 }
 
 // TestImportNextAuth100kSessions measures an import of 100k live sessions of
