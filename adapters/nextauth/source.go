@@ -249,15 +249,12 @@ func findTable(t table, cols map[string][]string, override, schema string) (stri
 		}
 		return override, nil
 	}
-	var found []string
+	var found []string // every candidate: "User" beside "users" is two apps' tables, not a choice to guess
 	for _, want := range t.names {
 		for real := range cols {
 			if normalize(real) == want {
 				found = append(found, real)
 			}
-		}
-		if len(found) > 0 {
-			break
 		}
 	}
 	sort.Strings(found)
