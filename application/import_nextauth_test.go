@@ -18,7 +18,9 @@ import (
 // nextAuthSource is a NextAuthSource holding fixed data.
 type nextAuthSource struct{ data ports.NextAuthData }
 
-func (s nextAuthSource) Read(context.Context, time.Time) (ports.NextAuthData, error) { return s.data, nil }
+func (s nextAuthSource) Read(context.Context, time.Time) (ports.NextAuthData, error) {
+	return s.data, nil
+}
 
 // importTarget is an in-memory ImportTarget with the port's semantics
 // (existing rows are skipped and not counted). failSessionsCall makes the
