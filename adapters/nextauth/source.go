@@ -22,7 +22,7 @@ import (
 
 // Overrides name tables and columns introspection cannot find: Tables maps a
 // logical table (users, accounts, sessions, user_roles, user_organizations)
-// to its real name, Columns maps "table.column" (logical names, e.g.
+// to its real name ("-" skips an optional table of another shape), Columns maps "table.column" (logical names, e.g.
 // "sessions.session_token") to the real column name.
 type Overrides struct {
 	Schema  string // default: the connection's current_schema()
@@ -243,6 +243,12 @@ func (s *Source) introspect(ctx context.Context, tx pgx.Tx, schema string) (map[
 }
 
 func findTable(t table, cols map[string][]string, override, schema string) (string, error) {
+	if override == "-" {
+		if t.required {
+			return "", fmt.Errorf("--table %s=-: the %s table cannot be skipped", t.name, t.name)
+		}
+		return "", nil
+	}
 	if override != "" {
 		if _, ok := cols[override]; !ok {
 			return "", fmt.Errorf("--table %s=%s: schema %q has no table %q", t.name, override, schema, override)

@@ -22,6 +22,7 @@ session of a NextAuth/Auth.js PostgreSQL database into authbff's database
 found by introspection; override with:
 
   --table  users|accounts|sessions|user_roles|user_organizations=NAME
+           (user_roles=- or user_organizations=- skips that table)
   --column TABLE.COLUMN=NAME, where TABLE.COLUMN is one of
            users.{id,name,email,email_verified,image}
            accounts.{user_id,type,provider,provider_account_id,access_token,
