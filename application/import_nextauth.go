@@ -1,0 +1,291 @@
+package application
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/authbff/authbff/domain"
+	"github.com/authbff/authbff/ports"
+)
+
+// ImportNextAuth is `authbff import nextauth`: take over a NextAuth/Auth.js
+// database so the users' existing session cookies keep working after the
+// switch.
+type ImportNextAuth struct {
+	// Provider is the accounts' provider id whose tokens go to the sessions
+	// ("keycloak").
+	Provider string
+	// RoleSource is the source the imported roles get ("realm").
+	RoleSource string
+	// BatchSize is the rows per write transaction.
+	BatchSize int
+	// DryRun reads and counts, and writes nothing.
+	DryRun bool
+	// Merge allows a target that already has users or sessions.
+	Merge bool
+}
+
+// ImportNextAuthResult counts what was found in the source and what was
+// written (a second run writes zeros).
+type ImportNextAuthResult struct {
+	Found   []string
+	Source  ports.ImportCounts
+	Written ports.ImportCounts
+	// SkippedSessions are unexpired sessions that cannot be taken over: their
+	// user is not in the users table, or their token is not one authbff's
+	// cookie parser accepts.
+	SkippedSessions int64
+	Duration        time.Duration
+}
+
+// ErrTargetNotEmpty refuses an import into a database that is in use,
+// unless the operator asked to merge.
+var ErrTargetNotEmpty = errors.New("the target database already has users or sessions")
+
+// ImportNextAuthHandler runs ImportNextAuth.
+type ImportNextAuthHandler struct {
+	source ports.NextAuthSource
+	target ports.ImportTarget
+	cipher ports.TokenCipher
+	policy domain.SessionPolicy
+	now    Clock
+	log    *slog.Logger
+}
+
+// NewImportNextAuthHandler returns an ImportNextAuthHandler.
+func NewImportNextAuthHandler(source ports.NextAuthSource, target ports.ImportTarget, cipher ports.TokenCipher,
+	policy domain.SessionPolicy, now Clock, log *slog.Logger) *ImportNextAuthHandler {
+	return &ImportNextAuthHandler{source: source, target: target, cipher: cipher, policy: policy, now: now, log: log}
+}
+
+// Handle reads the whole source in one snapshot, then writes users (with
+// accounts, roles, memberships) and then sessions, in batches of one
+// transaction each. Every write is an idempotent insert, so a run that fails
+// half-way leaves whole batches behind and a rerun with Merge completes it;
+// nothing is ever half a user or half a session.
+func (h *ImportNextAuthHandler) Handle(ctx context.Context, cmd ImportNextAuth) (ImportNextAuthResult, error) {
+	start := time.Now()
+	if cmd.Provider == "" {
+		cmd.Provider = "keycloak"
+	}
+	if cmd.RoleSource == "" {
+		cmd.RoleSource = domain.RoleSourceRealm
+	}
+	if err := (domain.Role{Name: "x", Source: cmd.RoleSource}).Validate(); err != nil {
+		return ImportNextAuthResult{}, fmt.Errorf("import nextauth: role source: %w", err)
+	}
+	if cmd.BatchSize <= 0 {
+		cmd.BatchSize = 1000
+	}
+	var res ImportNextAuthResult
+	if !cmd.DryRun && !cmd.Merge {
+		existing, err := h.target.Existing(ctx)
+		if err != nil {
+			return res, fmt.Errorf("import nextauth: target: %w", err)
+		}
+		if existing.Users > 0 || existing.Sessions > 0 {
+			return res, fmt.Errorf("import nextauth: %w (%d users, %d sessions); use --merge to add to them, "+
+				"also to complete an interrupted import", ErrTargetNotEmpty, existing.Users, existing.Sessions)
+		}
+	}
+	now := h.now()
+	data, err := h.source.Read(ctx, now)
+	if err != nil {
+		return res, fmt.Errorf("import nextauth: source: %w", err)
+	}
+	res.Found = data.Found
+	users, err := h.buildUsers(data, cmd)
+	if err != nil {
+		return res, err
+	}
+	res.Source = ports.ImportCounts{Users: int64(len(users)), Accounts: int64(len(data.Accounts)),
+		Roles: int64(len(data.Roles)), Memberships: int64(len(data.Memberships)), Sessions: int64(len(data.Sessions))}
+	if cmd.DryRun {
+		res.Duration = time.Since(start)
+		return res, nil
+	}
+
+	landed := make(map[string]ports.ImportedUser, len(users))
+	for i := 0; i < len(users); i += cmd.BatchSize {
+		batch := users[i:min(i+cmd.BatchSize, len(users))]
+		got, n, err := h.target.ImportUsers(ctx, batch)
+		if err != nil {
+			return res, fmt.Errorf("import nextauth: users %d–%d of %d: %w", i+1, i+len(batch), len(users), err)
+		}
+		for k, v := range got {
+			landed[k] = v
+		}
+		res.Written.Users += n.Users
+		res.Written.Accounts += n.Accounts
+		res.Written.Roles += n.Roles
+		res.Written.Memberships += n.Memberships
+		res.Written.Organizations += n.Organizations
+	}
+
+	tokens, err := h.sealAccounts(data.Accounts, cmd.Provider)
+	if err != nil {
+		return res, err
+	}
+	batch := make([]*domain.Session, 0, cmd.BatchSize)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		n, err := h.target.ImportSessions(ctx, batch)
+		if err != nil {
+			return fmt.Errorf("import nextauth: sessions: %w", err)
+		}
+		res.Written.Sessions += n
+		batch = batch[:0]
+		return nil
+	}
+	for _, s := range data.Sessions {
+		u, ok := landed[s.UserID]
+		if !ok {
+			res.SkippedSessions++
+			continue
+		}
+		tok := tokens[s.UserID]
+		sess, err := domain.NewImportedSession(domain.SessionToken(s.Token), domain.NewSessionParams{
+			UserID: u.ID, ActiveOrganizationID: u.FirstOrganizationID, Provider: cmd.Provider,
+			ProviderSessionID: tok.sid, Tokens: tok.sealed, UserAgent: domain.ImportedUserAgent,
+		}, s.Expires, h.policy, now)
+		if err != nil {
+			res.SkippedSessions++
+			continue
+		}
+		if batch = append(batch, sess); len(batch) == cmd.BatchSize {
+			if err := flush(); err != nil {
+				return res, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return res, err
+	}
+	res.Duration = time.Since(start)
+	h.log.InfoContext(ctx, "nextauth import done", "users", res.Written.Users, "sessions", res.Written.Sessions,
+		"skipped_sessions", res.SkippedSessions, "duration", res.Duration.String())
+	return res, nil
+}
+
+// buildUsers groups the source rows by user. A user's id is kept when it is
+// a UUID (authbff's id type) and derived from it otherwise, the same on every
+// run.
+func (h *ImportNextAuthHandler) buildUsers(data ports.NextAuthData, cmd ImportNextAuth) ([]ports.ImportUser, error) {
+	idx := make(map[string]int, len(data.Users))
+	users := make([]ports.ImportUser, 0, len(data.Users))
+	for _, u := range data.Users {
+		if _, dup := idx[u.ID]; dup {
+			continue
+		}
+		id := strings.ToLower(u.ID)
+		if !isUUID(id) {
+			id = domain.DerivedID("user", u.ID)
+		}
+		du := domain.User{ID: id, Name: u.Name, Email: domain.NormalizeEmail(u.Email), EmailVerified: u.EmailVerified, Image: u.Image}
+		if err := du.Validate(); err != nil {
+			return nil, fmt.Errorf("import nextauth: users row with id %q: %w", u.ID, err)
+		}
+		idx[u.ID] = len(users)
+		users = append(users, ports.ImportUser{SourceID: u.ID, User: du})
+	}
+	for _, a := range data.Accounts {
+		i, ok := idx[a.UserID]
+		if !ok {
+			continue // an account without its user cannot be signed in with
+		}
+		typ := a.Type
+		if typ == "" {
+			typ = "oidc"
+		}
+		acc := domain.Account{ID: domain.DerivedID("account", a.Provider+"\x00"+a.ProviderAccountID),
+			UserID: users[i].User.ID, Type: typ, Provider: a.Provider, ProviderAccountID: a.ProviderAccountID}
+		if err := acc.Validate(); err != nil {
+			return nil, fmt.Errorf("import nextauth: accounts row of user %q: %w", a.UserID, err)
+		}
+		users[i].Accounts = append(users[i].Accounts, acc)
+	}
+	for _, r := range data.Roles {
+		i, ok := idx[r.UserID]
+		if !ok || r.Role == "" {
+			continue
+		}
+		users[i].Roles = append(users[i].Roles, domain.Role{Name: r.Role, Source: cmd.RoleSource})
+	}
+	for _, m := range data.Memberships {
+		i, ok := idx[m.UserID]
+		if !ok || m.OrganizationID == "" {
+			continue
+		}
+		o := domain.Organization{ID: m.OrganizationID, Alias: m.Alias, Name: m.Name, TenantID: m.TenantID}
+		if o.Alias == "" {
+			o.Alias = o.ID
+		}
+		users[i].Organizations = append(users[i].Organizations, o)
+	}
+	for i := range users {
+		sort.Slice(users[i].Organizations, func(a, b int) bool {
+			return users[i].Organizations[a].Alias < users[i].Organizations[b].Alias
+		})
+	}
+	return users, nil
+}
+
+type sealedAccount struct {
+	sealed domain.SealedTokens
+	sid    string
+}
+
+// sealAccounts encrypts each user's token set at provider once; every
+// session of that user gets the same sealed values (Auth.js keeps one token
+// set per account, not per session). When a user has several accounts at
+// the provider, the one whose access token expires last wins.
+func (h *ImportNextAuthHandler) sealAccounts(accounts []ports.NextAuthAccount, provider string) (map[string]sealedAccount, error) {
+	best := make(map[string]ports.NextAuthAccount)
+	for _, a := range accounts {
+		if a.Provider != provider {
+			continue
+		}
+		if cur, ok := best[a.UserID]; !ok || a.ExpiresAt.After(cur.ExpiresAt) {
+			best[a.UserID] = a
+		}
+	}
+	out := make(map[string]sealedAccount, len(best))
+	for userID, a := range best {
+		t := ports.TokenSet{AccessToken: a.AccessToken, RefreshToken: a.RefreshToken, IDToken: a.IDToken,
+			AccessTokenExpiresAt: a.ExpiresAt, Scope: a.Scope}
+		sealed, err := sealTokens(h.cipher, t)
+		if err != nil {
+			return nil, fmt.Errorf("import nextauth: sealing tokens: %w", err)
+		}
+		out[userID] = sealedAccount{sealed: sealed, sid: a.SessionState}
+	}
+	return out, nil
+}
+
+// isUUID reports the canonical 8-4-4-4-12 hex form.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+)
+
+// npmInstalled reports whether node_modules/.package-lock.json (npm's record
+// of what it installed) lists the same packages, versions and integrity
+// hashes as package-lock.json.
+func npmInstalled(dir string) bool {
+	type entry struct {
+		Version   string `json:"version"`
+		Resolved  string `json:"resolved"`
+		Integrity string `json:"integrity"`
+	}
+	read := func(name string) (map[string]entry, error) {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		var lock struct {
+			Packages map[string]entry `json:"packages"`
+		}
+		if err := json.Unmarshal(b, &lock); err != nil {
+			return nil, err
+		}
+		if lock.Packages == nil {
+			return nil, errors.New("no packages")
+		}
+		delete(lock.Packages, "") // the root project, only in package-lock.json
+		return lock.Packages, nil
+	}
+	want, err := read("package-lock.json")
+	if err != nil {
+		return false
+	}
+	have, err := read(filepath.Join("node_modules", ".package-lock.json"))
+	if err != nil || len(have) != len(want) {
+		return false
+	}
+	for k, w := range want {
+		if h, ok := have[k]; !ok || h != w {
+			return false
+		}
+	}
+	return true
+}

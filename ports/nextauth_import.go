@@ -1,0 +1,119 @@
+package ports
+
+import (
+	"context"
+	"time"
+
+	"github.com/authbff/authbff/domain"
+)
+
+// NextAuthData is what a NextAuth/Auth.js database holds that authbff takes
+// over, read from one consistent snapshot. Ids are the source's, as text
+// (Auth.js adapters use cuids, UUIDs or serial integers). Tokens are
+// plaintext here: only the import use case sees them, and it seals them
+// before anything is written.
+type NextAuthData struct {
+	Users       []NextAuthUser
+	Accounts    []NextAuthAccount
+	Sessions    []NextAuthSession // only those unexpired at the snapshot's now
+	Roles       []NextAuthRole
+	Memberships []NextAuthMembership
+	// Found describes the tables and columns the reader used (one line per
+	// table), so an operator sees what introspection decided.
+	Found []string
+}
+
+// NextAuthUser is a row of the source's users table.
+type NextAuthUser struct {
+	ID            string
+	Name          string
+	Email         string
+	EmailVerified *time.Time
+	Image         string
+}
+
+// NextAuthAccount is a row of the source's accounts table: the link to a
+// provider and the provider's last token set.
+type NextAuthAccount struct {
+	UserID            string
+	Type              string
+	Provider          string
+	ProviderAccountID string
+	AccessToken       string
+	RefreshToken      string
+	IDToken           string
+	ExpiresAt         time.Time // zero when unknown
+	Scope             string
+	SessionState      string // Keycloak's `sid` when the app stored it
+}
+
+// NextAuthSession is an unexpired database session: Token is the value of the
+// browser's session cookie.
+type NextAuthSession struct {
+	Token   string
+	UserID  string
+	Expires time.Time
+}
+
+// NextAuthRole is a role the replaced app kept for a user.
+type NextAuthRole struct {
+	UserID string
+	Role   string
+}
+
+// NextAuthMembership is an organization membership the replaced app kept.
+type NextAuthMembership struct {
+	UserID         string
+	OrganizationID string
+	Alias          string // the organization id when the source has none
+	Name           string
+	TenantID       string
+}
+
+// NextAuthSource reads a NextAuth database.
+type NextAuthSource interface {
+	// Read returns the source's users, accounts, roles, memberships and the
+	// sessions whose expiry is after now, all from one repeatable-read,
+	// read-only snapshot. A missing table or column is an error naming it.
+	Read(ctx context.Context, now time.Time) (NextAuthData, error)
+}
+
+// ImportUser is one user to import with everything hanging off it. User.ID
+// is the id to use when the target does not know the person yet.
+type ImportUser struct {
+	SourceID      string
+	User          domain.User
+	Accounts      []domain.Account
+	Roles         []domain.Role
+	Organizations []domain.Organization
+}
+
+// ImportedUser is where an ImportUser landed in the target.
+type ImportedUser struct {
+	ID string
+	// FirstOrganizationID is the id of the user's first organization by
+	// alias (the active organization of a new session), or "".
+	FirstOrganizationID string
+}
+
+// ImportCounts are rows written (or, for Target counts, present).
+type ImportCounts struct {
+	Users, Accounts, Roles, Memberships, Organizations, Sessions int64
+}
+
+// ImportTarget writes imported data into authbff's database. Every method
+// is one transaction and idempotent: rows that already exist are kept as they
+// are and not counted, so an interrupted import is completed by running it
+// again.
+type ImportTarget interface {
+	// Existing counts the users and sessions already in the target.
+	Existing(ctx context.Context) (ImportCounts, error)
+	// ImportUsers writes users with their accounts, roles and memberships.
+	// A user the target already knows — by an account (provider, provider
+	// account id), else by email — keeps its id and profile. It returns
+	// where each SourceID landed and the rows it inserted.
+	ImportUsers(ctx context.Context, users []ImportUser) (map[string]ImportedUser, ImportCounts, error)
+	// ImportSessions inserts sessions whose token hash is not taken yet and
+	// returns how many it inserted.
+	ImportSessions(ctx context.Context, sessions []*domain.Session) (int64, error)
+}
