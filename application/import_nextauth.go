@@ -223,7 +223,10 @@ func (h *ImportNextAuthHandler) buildUsers(data ports.NextAuthData, cmd ImportNe
 		if !ok || m.OrganizationID == "" {
 			continue
 		}
-		o := domain.Organization{ID: m.OrganizationID, Alias: m.Alias, Name: m.Name, TenantID: m.TenantID}
+		// The replaced app's organization ids are the ones it sent the
+		// backend as X-Organization-ID, taken from Keycloak's claim: they
+		// stay the external (Keycloak) id.
+		o := domain.Organization{ID: m.OrganizationID, ExternalID: m.OrganizationID, Alias: m.Alias, Name: m.Name, TenantID: m.TenantID}
 		if o.Alias == "" {
 			o.Alias = o.ID
 		}

@@ -240,7 +240,8 @@ func importOrganizations(ctx context.Context, tx bun.Tx, users []ports.ImportUse
 	aliases := make([]string, len(orgs))
 	ids := make([]string, len(orgs))
 	for i, o := range orgs {
-		rows[i] = organizationRow{ID: o.ID, Alias: o.Alias, Name: o.Name, TenantID: o.TenantID, CreatedAt: now, UpdatedAt: now}
+		rows[i] = organizationRow{ID: o.ID, Alias: o.Alias, Name: o.Name, TenantID: o.TenantID, ExternalID: o.ExternalID,
+			CreatedAt: now, UpdatedAt: now}
 		aliases[i], ids[i] = o.Alias, o.ID
 	}
 	n, err := insertIgnore(ctx, tx, &rows)
