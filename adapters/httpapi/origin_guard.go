@@ -19,14 +19,30 @@ var errCrossOrigin = errors.New("cross-origin request refused")
 // Origin header that is not AUTH_URL's origin ("null" included). A request
 // with neither header (an old browser, curl) is not judged here and still
 // needs the CSRF token or header of its route.
+//
+// One exception: authbff's pages are served with Referrer-Policy:
+// no-referrer, under which a browser sends "Origin: null" even on a form
+// POST to its own origin (the Fetch standard serialises the origin as null
+// for that policy). Such a request is let through only when the browser's
+// own Sec-Fetch-Site, which a page cannot set, says same-origin.
 func (a *authAPI) crossOrigin(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
+	site := r.Header.Get("Sec-Fetch-Site")
+	switch site {
 	case "", "same-origin", "none":
 	default:
 		return true
 	}
 	o, ok := r.Header["Origin"]
-	return ok && (len(o) != 1 || o[0] != a.origin)
+	switch {
+	case !ok:
+		return false
+	case len(o) != 1:
+		return true
+	case o[0] == a.origin:
+		return false
+	default:
+		return o[0] != "null" || site != "same-origin"
+	}
 }
 
 // originGuard refuses every cross-origin unsafe request (crossOrigin) before

@@ -31,7 +31,7 @@ func send(t *testing.T, c *http.Client, method, target, contentType, body string
 	return resp.StatusCode, string(b)
 }
 
-var globex = domain.Organization{ID: "org-globex", Alias: "globex", TenantID: "tenant-globex"}
+var globex = domain.Organization{ExternalID: "org-globex", Alias: "globex", TenantID: "tenant-globex"}
 
 // TestCrossOriginUnsafeRequestsChangeNothing is issue 9's Origin acceptance,
 // on PostgreSQL and SQLite: the Auth.js POSTs, the organization switches
@@ -55,8 +55,8 @@ func TestCrossOriginUnsafeRequestsChangeNothing(t *testing.T) {
 		sessions := func() int { return st.count(t, "SELECT count(*) FROM sessions") }
 		orgOf := func() string {
 			var org string
-			require.NoError(t, st.db.DB.QueryRowContext(t.Context(),
-				"SELECT coalesce(active_organization_id, '') FROM sessions").Scan(&org))
+			require.NoError(t, st.db.DB.QueryRowContext(t.Context(), `SELECT coalesce(o.external_id, '')
+				FROM sessions s LEFT JOIN organizations o ON o.id = s.active_organization_id`).Scan(&org))
 			return org
 		}
 		require.Equal(t, 1, sessions())
