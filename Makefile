@@ -73,3 +73,16 @@ image:
 	cp $(CA_BUNDLE) $(IMAGE_CTX)/ca-certificates.crt
 	cp deploy/image/passwd deploy/image/group $(IMAGE_CTX)/
 	$(PODMAN) build -f Dockerfile -t $(IMAGE) $(IMAGE_CTX)
+
+# example runs examples/nextjs on http://127.0.0.1:$(EXAMPLE_PORT) with its
+# /api/auth and /api/proxy rewritten to make run's authbff ($(AUTHBFF_URL),
+# resolved at next build). Start authbff first, in another terminal, with
+# its public URL on the app's origin:
+#   AUTH_URL=http://127.0.0.1:3000/api/auth make run
+EXAMPLE_PORT ?= 3000
+AUTHBFF_URL  ?= http://127.0.0.1:4000
+example:
+	cd examples/nextjs && npm ci --no-audit --no-fund
+	cd examples/nextjs && NEXT_TELEMETRY_DISABLED=1 AUTHBFF_URL=$(AUTHBFF_URL) npx next build
+	@echo "==> http://127.0.0.1:$(EXAMPLE_PORT)  (authbff: AUTH_URL=http://127.0.0.1:$(EXAMPLE_PORT)/api/auth make run)"
+	cd examples/nextjs && NEXT_TELEMETRY_DISABLED=1 npx next start --hostname 127.0.0.1 --port $(EXAMPLE_PORT)

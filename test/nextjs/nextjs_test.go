@@ -19,9 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
@@ -52,29 +50,6 @@ func (r *recorder) last() (string, http.Header) {
 	}
 	return r.path[len(r.path)-1], r.seen[len(r.seen)-1]
 }
-
-// problems collects console errors, uncaught exceptions and CSP violations.
-type problems struct {
-	mu   sync.Mutex
-	list []string
-}
-
-func (p *problems) add(s string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.list = append(p.list, s)
-}
-
-func (p *problems) all() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.list...)
-}
-
-// cspReporter turns every CSP violation on every page into a console error,
-// so the check below sees them whatever Chromium logs by itself.
-const cspReporter = `document.addEventListener("securitypolicyviolation", (e) =>
-  console.error("CSP violation: " + e.violatedDirective + " blocked " + e.blockedURI + " on " + location.href));`
 
 func TestExampleInChromium(t *testing.T) {
 	if testing.Short() {
@@ -134,45 +109,10 @@ func TestExampleInChromium(t *testing.T) {
 // runBrowser signs bob in through the app, switches organization, calls the
 // API and signs out, and returns the browser's problems.
 func runBrowser(t *testing.T, chromium, work, origin string, backend *recorder) []string {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.UserDataDir(filepath.Join(work, "chromium")),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
+	bctx := newBrowser(t, chromium, filepath.Join(work, "chromium"))
 	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
 	defer cancel()
-
-	var p problems
-	chromedp.ListenTarget(bctx, func(ev any) {
-		switch e := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			if e.Type == runtime.APITypeError || e.Type == runtime.APITypeAssert {
-				var parts []string
-				for _, a := range e.Args {
-					parts = append(parts, strings.Trim(string(a.Value), `"`)+a.Description)
-				}
-				p.add("console." + string(e.Type) + ": " + strings.Join(parts, " "))
-			}
-		case *runtime.EventExceptionThrown:
-			msg := e.ExceptionDetails.Text
-			if e.ExceptionDetails.Exception != nil {
-				msg += " " + e.ExceptionDetails.Exception.Description
-			}
-			p.add("exception: " + msg)
-		case *log.EventEntryAdded:
-			if e.Entry.Level == log.LevelError {
-				p.add("log " + string(e.Entry.Source) + ": " + e.Entry.Text + " " + e.Entry.URL)
-			}
-		}
-	})
+	p := watchProblems(bctx)
 
 	text := func(sel string, out *string) chromedp.Action { return chromedp.Text(sel, out, chromedp.ByQuery) }
 	waitText := func(sel, want string) chromedp.Action {
@@ -190,10 +130,7 @@ func runBrowser(t *testing.T, chromium, work, origin string, backend *recorder) 
 	var name, email, roles, active, hasUser, isAdmin string
 	var orgCount int
 	require.NoError(t, chromedp.Run(ctx,
-		chromedp.ActionFunc(func(ctx context.Context) error {
-			_, err := page.AddScriptToEvaluateOnNewDocument(cspReporter).Do(ctx)
-			return err
-		}),
+		installCSPReporter(),
 		chromedp.Navigate(origin+"/"),
 		chromedp.WaitVisible("#sign-in", chromedp.ByQuery),
 		chromedp.Click("#sign-in", chromedp.ByQuery),
