@@ -66,8 +66,9 @@ func TestExampleInChromium(t *testing.T) {
 	app := filepath.Join(work, "app")
 	copyTree(t, filepath.Join(root, "examples", "nextjs"), app)
 
-	bffAddr, nextAddr := freeLoopbackAddr(t), freeLoopbackAddr(t)
-	origin := "http://" + nextAddr
+	// next build resolves the rewrites, so authbff's address is fixed
+	// here; each IdP's run starts its own authbff there.
+	bffAddr := freeLoopbackAddr(t)
 	backend := &recorder{}
 	api := httptest.NewServer(backend)
 	t.Cleanup(api.Close)
@@ -83,32 +84,101 @@ func TestExampleInChromium(t *testing.T) {
 	d = runStep(t, 10*time.Minute, app, nodeEnv, next, "build")
 	t.Logf("timing: next build %s", d.Round(100*time.Millisecond))
 
-	// authbff with nothing configured but its public URL on the app's origin
-	// and the backend behind /api/proxy.
-	bffDir := filepath.Join(work, "bff")
-	require.NoError(t, os.MkdirAll(bffDir, 0o755))
-	bffLogs := startProcess(t, bffDir, childEnv(map[string]string{
-		"AUTH_ENV":        "development",
-		"AUTH_URL":        origin + "/api/auth",
-		"LISTEN_ADDR":     bffAddr,
-		"AUTH_DATA_DIR":   filepath.Join(bffDir, "data"),
-		"BACKEND_API_URL": api.URL,
-	}), bin, "serve")
-	waitHTTP(t, "http://"+bffAddr+"/readyz", 60*time.Second, bffLogs)
-	host, port, _ := strings.Cut(nextAddr, ":")
-	nextLogs := startProcess(t, app, nodeEnv, next, "start", "--hostname", host, "--port", port)
-	waitHTTP(t, origin+"/", 60*time.Second, nextLogs)
+	// serve starts authbff (public URL on the app's origin, the backend
+	// behind /api/proxy, plus idpVars) and next start in front of it, and
+	// returns the app's origin and authbff's logs.
+	serve := func(t *testing.T, idpVars map[string]string) (string, *syncBuffer) {
+		nextAddr := freeLoopbackAddr(t)
+		origin := "http://" + nextAddr
+		bffDir := t.TempDir()
+		vars := map[string]string{
+			"AUTH_ENV":        "development",
+			"AUTH_URL":        origin + "/api/auth",
+			"LISTEN_ADDR":     bffAddr,
+			"AUTH_DATA_DIR":   filepath.Join(bffDir, "data"),
+			"BACKEND_API_URL": api.URL,
+		}
+		for k, v := range idpVars {
+			vars[k] = v
+		}
+		bffLogs := startProcess(t, bffDir, childEnv(vars), bin, "serve")
+		waitHTTP(t, "http://"+bffAddr+"/readyz", 60*time.Second, bffLogs)
+		host, port, _ := strings.Cut(nextAddr, ":")
+		nextLogs := startProcess(t, app, nodeEnv, next, "start", "--hostname", host, "--port", port)
+		waitHTTP(t, origin+"/", 60*time.Second, nextLogs)
+		return origin, bffLogs
+	}
 
-	start := time.Now()
-	p := runBrowser(t, chromium, work, origin, backend)
-	t.Logf("timing: browser run %s", time.Since(start).Round(10*time.Millisecond))
-	require.Empty(t, p, "console errors, exceptions or CSP violations in the browser")
-	require.NotContains(t, bffLogs.String(), "id_token_hint", "tokens never reach the logs")
+	t.Run("devidp", func(t *testing.T) {
+		// Nothing configured: SQLite and the embedded development IdP, whose
+		// login page lists the demo users.
+		origin, bffLogs := serve(t, nil)
+		start := time.Now()
+		p := runBrowser(t, chromium, t.TempDir(), origin, backend, "Bob User", chromedp.Tasks{
+			chromedp.WaitVisible("#login-bob", chromedp.ByQuery),
+			chromedp.Click("#login-bob", chromedp.ByQuery),
+		})
+		t.Logf("timing: browser run (dev IdP) %s", time.Since(start).Round(10*time.Millisecond))
+		require.Empty(t, p, "console errors, exceptions or CSP violations in the browser")
+		require.NotContains(t, bffLogs.String(), "id_token_hint", "tokens never reach the logs")
+	})
+
+	t.Run("keycloak", func(t *testing.T) {
+		issuer := os.Getenv("TEST_KEYCLOAK_ISSUER")
+		if issuer == "" {
+			if os.Getenv("CI") == "true" {
+				t.Fatal("TEST_KEYCLOAK_ISSUER is not set under CI=true: run the tests with `make test`")
+			}
+			t.Skip("TEST_KEYCLOAK_ISSUER not set: run `make test` to start Keycloak")
+		}
+		// The test realm's client accepts any loopback port
+		// (http://127.0.0.1/api/auth/callback/keycloak).
+		origin, bffLogs := serve(t, map[string]string{
+			"AUTH_KEYCLOAK_ISSUER": issuer,
+			"AUTH_KEYCLOAK_ID":     "web_app",
+			"AUTH_KEYCLOAK_SECRET": "web_app_secret",
+		})
+		start := time.Now()
+		p := runBrowser(t, chromium, t.TempDir(), origin, backend, "Bob Brown", keycloakLogin("bob", "bob"))
+		t.Logf("timing: browser run (Keycloak) %s", time.Since(start).Round(10*time.Millisecond))
+		require.Empty(t, p, "console errors, exceptions or CSP violations in the browser")
+		require.NotContains(t, bffLogs.String(), "id_token_hint", "tokens never reach the logs")
+	})
 }
 
-// runBrowser signs bob in through the app, switches organization, calls the
-// API and signs out, and returns the browser's problems.
-func runBrowser(t *testing.T, chromium, work, origin string, backend *recorder) []string {
+// keycloakLogin fills Keycloak's login pages: identity-first (username, then
+// password) as the organizations feature makes it, or both on one page.
+func keycloakLogin(username, password string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		if err := chromedp.Run(ctx,
+			chromedp.WaitVisible("#username", chromedp.ByQuery),
+			chromedp.SendKeys("#username", username, chromedp.ByQuery),
+		); err != nil {
+			return err
+		}
+		var both bool
+		if err := chromedp.Run(ctx, chromedp.Evaluate(`!!document.querySelector("#password")`, &both)); err != nil {
+			return err
+		}
+		if !both {
+			if err := chromedp.Run(ctx,
+				chromedp.Click("#kc-login", chromedp.ByQuery),
+				chromedp.WaitVisible("#password", chromedp.ByQuery),
+			); err != nil {
+				return err
+			}
+		}
+		return chromedp.Run(ctx,
+			chromedp.SendKeys("#password", password, chromedp.ByQuery),
+			chromedp.Click("#kc-login", chromedp.ByQuery),
+		)
+	})
+}
+
+// runBrowser signs bob in through the app (idpLogin does the IdP's part),
+// switches organization, calls the API and signs out, and returns the
+// browser's problems.
+func runBrowser(t *testing.T, chromium, work, origin string, backend *recorder, wantName string, idpLogin chromedp.Action) []string {
 	bctx := newBrowser(t, chromium, filepath.Join(work, "chromium"))
 	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
 	defer cancel()
@@ -125,8 +195,8 @@ func runBrowser(t *testing.T, chromium, work, origin string, backend *recorder) 
 		})
 	}
 
-	// Sign in: the app's signIn("keycloak"), the dev IdP's login page, back
-	// to the app.
+	// Sign in: the app's signIn("keycloak"), the IdP's login page, back to
+	// the app.
 	var name, email, roles, active, hasUser, isAdmin string
 	var orgCount int
 	require.NoError(t, chromedp.Run(ctx,
@@ -134,15 +204,14 @@ func runBrowser(t *testing.T, chromium, work, origin string, backend *recorder) 
 		chromedp.Navigate(origin+"/"),
 		chromedp.WaitVisible("#sign-in", chromedp.ByQuery),
 		chromedp.Click("#sign-in", chromedp.ByQuery),
-		chromedp.WaitVisible("#login-bob", chromedp.ByQuery),
-		chromedp.Click("#login-bob", chromedp.ByQuery),
+		idpLogin,
 		chromedp.WaitVisible("#user-name", chromedp.ByQuery),
 		waitText("#is-admin", "false"),
 		text("#user-name", &name), text("#user-email", &email), text("#user-roles", &roles),
 		text("#active-org", &active), text("#has-user", &hasUser), text("#is-admin", &isAdmin),
 		chromedp.Evaluate(`document.querySelectorAll("#organizations li").length`, &orgCount),
 	), "sign-in; problems so far: %v", p.all())
-	require.Equal(t, "Bob User", name)
+	require.Equal(t, wantName, name)
 	require.Equal(t, "bob@example.com", email)
 	require.Contains(t, roles, "user")
 	require.Equal(t, "true", hasUser, "hasRole from the session's user.roles")
@@ -188,6 +257,7 @@ func runBrowser(t *testing.T, chromium, work, origin string, backend *recorder) 
 	require.NotEmpty(t, token.AccessToken)
 	require.Equal(t, []string{"Bearer " + token.AccessToken}, h.Values("Authorization"), "exactly one bearer: the session's access token")
 	require.Equal(t, "globex", h.Get("X-Tenant-ID"), "globex has no tenant_id attribute: its alias")
+	require.Equal(t, session.ActiveOrganization.TenantID, h.Get("X-Tenant-ID"))
 	require.Equal(t, session.ActiveOrganization.ID, h.Get("X-Organization-ID"))
 	require.Empty(t, h.Get("Cookie"), "authbff's cookies stay out of the backend")
 
