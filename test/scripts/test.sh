@@ -96,6 +96,30 @@ if [ "$mode" = bench ]; then
   exit 0
 fi
 
+# The image test needs podman and runc, the Next.js example's browser test
+# node, npm and chromium: install what is missing from Debian when root
+# (without them those tests skip, except under CI=true).
+missing=()
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v runc >/dev/null 2>&1 || [ -x /usr/sbin/runc ] || missing+=(runc)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+[ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing ${missing[*]} with apt-get"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >"$work/apt.log" 2>&1 ||
+      { echo "apt-get install ${missing[*]} failed:" >&2; tail -20 "$work/apt.log" >&2; }
+  else
+    echo "    missing ${missing[*]}: the tests that need them will be skipped (CI=true: fail)"
+  fi
+fi
+# podman on these machines: runc, cgroupfs and no default ulimits.
+if [ -z "${CONTAINERS_CONF:-}" ]; then
+  printf '[containers]\ndefault_ulimits = []\n' >"$work/containers.conf"
+  export CONTAINERS_CONF="$work/containers.conf"
+fi
+
 echo "==> go vet"
 go vet ./...
 echo "==> lint"
@@ -107,7 +131,7 @@ set +e
 go test -race -count=1 -timeout 40m -v ./... >"$root/test-output.log" 2>&1
 status=$?
 set -e
-grep -E '^(ok|FAIL|panic:|--- (PASS|FAIL|SKIP))|^    --- (PASS|FAIL|SKIP): Test[A-Za-z]+/(postgres|sqlite) |^\s+[a-z_]+_test\.go:[0-9]+: (round [0-9]|[0-9]+ (requests|forged)|seed )' "$root/test-output.log" || true
+grep -E '^(ok|FAIL|panic:|--- (PASS|FAIL|SKIP))|^    --- (PASS|FAIL|SKIP): Test[A-Za-z]+/(postgres|sqlite) |^\s+[a-z_]+_test\.go:[0-9]+: (round [0-9]|[0-9]+ (requests|forged)|seed |timing: )' "$root/test-output.log" || true
 if [ $status -ne 0 ]; then
   echo "==> failures (from test-output.log):"
   grep -E -B2 -A25 '^\s*--- FAIL' "$root/test-output.log" | head -300 || true
