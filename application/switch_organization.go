@@ -53,7 +53,7 @@ func (h *SwitchOrganizationHandler) Handle(ctx context.Context, cmd SwitchOrgani
 	}
 	var target *domain.Organization
 	for i := range orgs {
-		if orgs[i].ID == cmd.OrganizationID || orgs[i].Alias == cmd.OrganizationID {
+		if orgs[i].Matches(cmd.OrganizationID) {
 			target = &orgs[i]
 		}
 	}

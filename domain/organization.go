@@ -25,3 +25,29 @@ func (o Organization) Validate() error {
 	}
 	return nil
 }
+
+// Merge returns the stored organization updated by what a claim says about
+// it. A claim may carry only the alias, so an empty name or tenant keeps what
+// is known; the id never changes once stored.
+func (o Organization) Merge(claim Organization) Organization {
+	if claim.Name != "" {
+		o.Name = claim.Name
+	}
+	if claim.TenantID != "" {
+		o.TenantID = claim.TenantID
+	}
+	return o
+}
+
+// Matches reports whether ref names this organization, by id or alias (the
+// client may send either).
+func (o Organization) Matches(ref string) bool {
+	return ref != "" && (ref == o.ID || ref == o.Alias)
+}
+
+// NeedsSwitch reports whether a request to make ref the active organization
+// changes anything: an empty ref asks for nothing, and asking for the active
+// one again must not rotate the session token.
+func NeedsSwitch(active *Organization, ref string) bool {
+	return ref != "" && (active == nil || !active.Matches(ref))
+}

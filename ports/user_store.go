@@ -44,3 +44,12 @@ type UserStore interface {
 	// alias. An unknown user has none.
 	Organizations(ctx context.Context, userID string) ([]domain.Organization, error)
 }
+
+// Identity returns the IdP's assertion without the time of the sync, for the
+// domain's identity rules.
+func (in IdentitySync) Identity() domain.Identity {
+	return domain.Identity{
+		Provider: in.Provider, Subject: in.Subject, Name: in.Name, Email: in.Email,
+		EmailVerified: in.EmailVerified, Image: in.Image, Roles: in.Roles, Organizations: in.Organizations,
+	}
+}
