@@ -28,3 +28,10 @@ func (h *SessionStatsHandler) Handle(ctx context.Context) (domain.SessionStats, 
 	}
 	return st, nil
 }
+
+// ActiveSessions returns the number of active sessions now, for the metrics
+// gauge.
+func (h *SessionStatsHandler) ActiveSessions(ctx context.Context) (int64, error) {
+	st, err := h.Handle(ctx)
+	return st.Active, err
+}

@@ -7,11 +7,10 @@ import (
 )
 
 // Module provides the identity provider (discovery runs in the constructor,
-// so a wrong issuer fails start-up).
+// so a wrong issuer fails start-up), bound to the ports it implements.
 var Module = fx.Module("keycloak",
 	fx.Provide(
-		New,
+		fx.Annotate(New, fx.As(fx.Self()), fx.As(new(ports.IdentityProvider)), fx.As(new(ports.LogoutTokenVerifier))),
 		NewHealth,
-		func(p *Provider) ports.IdentityProvider { return p },
 	),
 )

@@ -69,6 +69,9 @@ func Open(cfg Config) (*DB, error) {
 	return &DB{DB: db, cfg: cfg}, nil
 }
 
+// SQL returns the connection pool, for its statistics.
+func (db *DB) SQL() *sql.DB { return db.DB.DB }
+
 // Dialect returns Postgres or SQLite.
 func (db *DB) Dialect() string { return db.cfg.Dialect }
 

@@ -8,17 +8,24 @@ import (
 	"github.com/authbff/authbff/ports"
 )
 
-// Module provides the database (closed on stop), the migrator, every store
-// bound to its port, and the database health check.
+// Module provides the database (closed on stop) and its pool, the migrator,
+// every store bound to its port, and the database health check.
 var Module = fx.Module("store",
 	fx.Provide(
 		fx.Annotate(OpenLogged, fx.OnStop(func(_ context.Context, db *DB) error { return db.Close() })),
+		(*DB).SQL,
 		NewMigrator,
 		NewHealth,
-		fx.Annotate(NewSessionStore, fx.As(new(ports.SessionStore)), fx.As(new(ports.SessionRevoker))),
-		fx.Annotate(NewSessionMaintenance, fx.As(new(ports.SessionMaintenance))),
-		fx.Annotate(NewUserStore, fx.As(new(ports.UserStore))),
-		fx.Annotate(NewLoginFlowStore, fx.As(new(ports.LoginFlowStore))),
-		fx.Annotate(NewVerificationTokenStore, fx.As(new(ports.VerificationTokenStore))),
 	),
+	Stores,
+)
+
+// Stores binds every store on a *DB to its port. The operator commands
+// supply a database they opened themselves and reuse these.
+var Stores = fx.Provide(
+	fx.Annotate(NewSessionStore, fx.As(new(ports.SessionStore)), fx.As(new(ports.SessionRevoker))),
+	fx.Annotate(NewSessionMaintenance, fx.As(new(ports.SessionMaintenance))),
+	fx.Annotate(NewUserStore, fx.As(new(ports.UserStore))),
+	fx.Annotate(NewLoginFlowStore, fx.As(new(ports.LoginFlowStore))),
+	fx.Annotate(NewVerificationTokenStore, fx.As(new(ports.VerificationTokenStore))),
 )
