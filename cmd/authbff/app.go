@@ -9,12 +9,12 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
-	"github.com/authbff/authbff/adapters/crypto"
 	"github.com/authbff/authbff/adapters/httpapi"
 	"github.com/authbff/authbff/adapters/keycloak"
 	"github.com/authbff/authbff/adapters/metrics"
 	"github.com/authbff/authbff/adapters/proxy"
 	"github.com/authbff/authbff/adapters/store"
+	"github.com/authbff/authbff/adapters/tokencipher"
 	"github.com/authbff/authbff/application"
 	"github.com/authbff/authbff/ports"
 )
@@ -26,13 +26,13 @@ func appOptions(cfg Config, logOut io.Writer) fx.Option {
 		fx.WithLogger(fxLogger),
 		fx.Supply(cfg, newLogger(cfg, logOut), cfg.Store, cfg.HTTP, cfg.Policy, cfg.ProxyRules),
 		fx.Supply(application.Clock(application.SystemClock)),
-		fx.Supply(crypto.Secrets(cfg.Secrets)),
+		fx.Supply(tokencipher.Secrets(cfg.Secrets)),
 		identityProviderConfig(cfg),
 		proxyOption(cfg),
 
 		store.Module,
 		metrics.Module,
-		crypto.Module,
+		tokencipher.Module,
 		keycloak.Module,
 		httpapi.Module,
 
