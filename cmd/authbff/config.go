@@ -63,7 +63,12 @@ func loadDotEnv() error {
 // app authbff replaces (DATABASE_URL, AUTH_SECRET, AUTH_URL, AUTH_DEBUG, ...),
 // with NEXTAUTH_* accepted as aliases. Each section loader records its
 // problems and carries on, so the error lists every bad variable at once.
-func LoadConfig(lookup env) (Config, error) {
+func LoadConfig(lookup env) (Config, error) { return loadConfig(lookup, true) }
+
+// loadConfig is LoadConfig; without generateSecret a missing development
+// secret is not generated, so an operator command (which seals nothing)
+// leaves no data folder behind.
+func loadConfig(lookup env, generateSecret bool) (Config, error) {
 	v := vars{lookup: lookup, errs: &configError{}}
 	var cfg Config
 	loadMode(v, &cfg)
@@ -82,7 +87,7 @@ func LoadConfig(lookup env) (Config, error) {
 	if len(v.errs.problems) > 0 && !cfg.Production {
 		return cfg, v.errs
 	}
-	secrets, generated, err := loadSecrets(v.get, cfg.Production, cfg.DataDir)
+	secrets, generated, err := loadSecrets(v.get, cfg.Production, cfg.DataDir, generateSecret)
 	if err != nil {
 		v.errs.add("AUTH_SECRET", "%v", err)
 	}
@@ -317,9 +322,10 @@ const minSecretBytes = 32
 
 // loadSecrets reads AUTH_SECRET (a comma-separated list; the first encrypts,
 // all decrypt) or AUTH_SECRET_1..AUTH_SECRET_3 as Auth.js allows for rotation.
-// Without one outside production, a development secret is generated once and
-// kept in the data folder so sessions survive restarts.
-func loadSecrets(get func(...string) (string, string), production bool, dataDir string) ([][]byte, bool, error) {
+// Without one outside production, a development secret is generated once
+// (when generate is set) and kept in the data folder so sessions survive
+// restarts.
+func loadSecrets(get func(...string) (string, string), production bool, dataDir string, generate bool) ([][]byte, bool, error) {
 	var raw []string
 	if v, _ := get("AUTH_SECRET", "NEXTAUTH_SECRET"); v != "" {
 		raw = strings.Split(v, ",")
@@ -349,6 +355,9 @@ func loadSecrets(get func(...string) (string, string), production bool, dataDir 
 	path := filepath.Join(dataDir, "dev-secret")
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= minSecretBytes {
 		return [][]byte{[]byte(strings.TrimSpace(string(b)))}, true, nil
+	}
+	if !generate {
+		return nil, false, nil
 	}
 	var b [32]byte
 	_, _ = rand.Read(b[:])

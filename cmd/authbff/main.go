@@ -72,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 	if err := loadDotEnv(); err != nil {
 		return exitCode{2, err}
 	}
-	cfg, err := LoadConfig(lookup)
+	cfg, err := loadConfig(lookup, args[0] == "serve")
 	if err != nil {
 		return exitCode{2, err}
 	}

@@ -26,7 +26,7 @@ func sessionsCmd(ctx context.Context, cfg Config, args []string, out, logOut io.
 	if sub == nil {
 		return exitCode{2, fmt.Errorf("sessions: unknown subcommand %q (want cleanup, stats or revoke)", args[0])}
 	}
-	db, err := store.Open(cfg.Store)
+	db, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
