@@ -43,6 +43,8 @@ type UserStore interface {
 	// Organizations returns the organizations the user belongs to, sorted by
 	// alias. An unknown user has none.
 	Organizations(ctx context.Context, userID string) ([]domain.Organization, error)
+	// CountUsers returns how many users are stored.
+	CountUsers(ctx context.Context) (int64, error)
 }
 
 // Identity returns the IdP's assertion without the time of the sync, for the

@@ -330,3 +330,14 @@ func (s *UserStore) Organizations(ctx context.Context, userID string) ([]domain.
 	sort.Slice(out, func(i, j int) bool { return out[i].Alias < out[j].Alias })
 	return out, nil
 }
+
+// CountUsers implements ports.UserStore.
+func (s *UserStore) CountUsers(ctx context.Context) (int64, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
+	n, err := s.db.NewSelect().Model((*userRow)(nil)).Count(ctx)
+	if err != nil {
+		return 0, mapError(err)
+	}
+	return int64(n), nil
+}

@@ -58,6 +58,7 @@ var useCases = fx.Provide(
 	application.NewRevokeSessionHandler,
 	application.NewUserSessionsHandler,
 	application.NewBackchannelLogoutHandler,
+	application.NewCountUsersHandler,
 )
 
 // fxLogger sends fx's own events to the application log at debug level.

@@ -7,6 +7,7 @@
 //	authbff db validate|reset       check the schema; drop and re-create (not in production)
 //	authbff sessions cleanup|stats  delete expired sessions; print statistics
 //	authbff sessions revoke --user  end every session of a user
+//	authbff users count             how many users are stored
 package main
 
 import (
@@ -32,6 +33,7 @@ commands:
   sessions cleanup [--batch N] delete expired sessions, login flows, verification tokens
   sessions stats [--json]      print session statistics
   sessions revoke --user U     end every session of a user (id or email)
+  users count                  print how many users are stored
 
 Configuration comes from the environment (and .env); see README.md.
 `
@@ -87,6 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 		return dbCmd(ctx, cfg, args[1:], stdout)
 	case "sessions":
 		return sessionsCmd(ctx, cfg, args[1:], stdout, stderr)
+	case "users":
+		return usersCmd(ctx, cfg, args[1:], stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return exitCode{2, fmt.Errorf("unknown command %q", args[0])}

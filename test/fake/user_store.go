@@ -149,6 +149,13 @@ func (s *UserStore) Organizations(_ context.Context, userID string) ([]domain.Or
 	return s.organizationsLocked(userID), nil
 }
 
+// CountUsers implements ports.UserStore.
+func (s *UserStore) CountUsers(context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int64(len(s.users)), nil
+}
+
 func (s *UserStore) rolesLocked(userID string) []domain.Role {
 	out := make([]domain.Role, 0, len(s.roles[userID]))
 	for r := range s.roles[userID] {
