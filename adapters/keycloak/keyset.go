@@ -25,7 +25,7 @@ var supportedAlgs = []jose.SignatureAlgorithm{
 // RemoteKeySet it refetches for an unknown key id at most once per
 // minRefetch, so a flood of forged tokens with random `kid`s (sent to the
 // unauthenticated back-channel logout endpoint) cannot turn authbff into an
-// amplifier against the IdP's JWKS endpoint (SECURITY R6). Key rotation still
+// amplifier against the IdP's JWKS endpoint (docs/security.md R6). Key rotation still
 // works: a token signed with a new key is accepted once the next refetch is
 // allowed.
 type keySet struct {

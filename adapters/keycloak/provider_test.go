@@ -211,7 +211,7 @@ func TestLogoutTokenValidation(t *testing.T) {
 	require.Empty(t, onlySub.SessionID)
 }
 
-// TestForgedKeyIDsDoNotHammerTheJWKS is SECURITY.md R6: 1000 forged logout
+// TestForgedKeyIDsDoNotHammerTheJWKS is docs/security.md R6: 1000 forged logout
 // tokens with random key ids, sent concurrently, fetch the IdP's JWKS at most
 // twice and are all refused.
 func TestForgedKeyIDsDoNotHammerTheJWKS(t *testing.T) {

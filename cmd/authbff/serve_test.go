@@ -181,7 +181,7 @@ func TestSessionReadIsOneRoundTrip(t *testing.T) {
 	require.NotContains(t, logs.String(), "token_hash", "statement text is never logged")
 }
 
-// TestBoundedInputs is SECURITY.md R9 in miniature: oversized bodies,
+// TestBoundedInputs is docs/security.md R9 in miniature: oversized bodies,
 // cookies and tokens are refused with a 4xx, quickly, before any parsing.
 func TestBoundedInputs(t *testing.T) {
 	base, _ := startServe(t, map[string]string{})
@@ -228,7 +228,7 @@ func TestBoundedInputs(t *testing.T) {
 	require.Equal(t, base+"/api/auth/signin?error=MissingCSRF", body["url"], "an oversized form is not parsed")
 }
 
-// TestGracefulShutdownFinishesInFlightRequests is SECURITY.md R12 in
+// TestGracefulShutdownFinishesInFlightRequests is docs/security.md R12 in
 // miniature: a proxied request that is in flight when SIGTERM arrives still
 // completes, and serve then returns without error.
 func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {

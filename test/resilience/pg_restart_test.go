@@ -1,5 +1,5 @@
 // Package resilience runs authbff as a real process against its own
-// PostgreSQL cluster and breaks things underneath it (SECURITY.md R3).
+// PostgreSQL cluster and breaks things underneath it (docs/security.md R3).
 package resilience
 
 import (
