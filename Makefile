@@ -11,7 +11,7 @@ help:
 	@echo "make run       build and serve on http://127.0.0.1:4000 (SQLite + dev IdP when nothing is configured)"
 	@echo "make test      start PostgreSQL (and Keycloak), run lint and every test, stop them"
 	@echo "make lint      golangci-lint with the architecture (depguard) rules"
-	@echo "make build | migrate | validate | cleanup | stats | bench"
+	@echo "make build | migrate | validate | cleanup | stats | bench | bench-load | fuzz"
 	@echo "make image     the container image $(IMAGE) (static binary FROM scratch, podman)"
 	@echo "make example   the Next.js example on http://127.0.0.1:3000 in front of make run's authbff"
 
@@ -56,14 +56,21 @@ bench:
 bench-load:
 	./test/load/session-bench.sh yardsticks
 
-# fuzz runs every fuzz target for FUZZTIME each (SECURITY.md R4); crashers
-# land in testdata/fuzz and become regression seeds.
+# fuzz runs every fuzz target for FUZZTIME each (docs/security.md, R4);
+# crashers land in the package's testdata/fuzz and become regression seeds.
+# `make test` runs it with FUZZTIME=10s.
 FUZZTIME ?= 60s
+FUZZ_TARGETS := \
+	./adapters/httpapi:FuzzResolveCallbackURL \
+	./adapters/httpapi:FuzzParseAuthBody \
+	./adapters/proxy:FuzzSanitize \
+	./adapters/store:FuzzParseDatabaseURL \
+	./domain:FuzzParseSessionToken
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzResolveCallbackURL$$' -fuzztime $(FUZZTIME) ./adapters/httpapi
-	$(GO) test -run '^$$' -fuzz '^FuzzStripOwned$$' -fuzztime $(FUZZTIME) ./adapters/proxy
-	$(GO) test -run '^$$' -fuzz '^FuzzStripAuthCookies$$' -fuzztime $(FUZZTIME) ./adapters/proxy
-	$(GO) test -run '^$$' -fuzz '^FuzzParseSessionToken$$' -fuzztime $(FUZZTIME) ./domain
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "==> $${t#*:} ($${t%%:*}, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
 
 # image builds the static binary outside the image (nothing is pulled from a
 # registry: the Dockerfile starts FROM scratch) and stages it with the CA

@@ -60,18 +60,23 @@ func TestConcurrentCallersShareOneRefresh(t *testing.T) {
 		return bob, ports.TokenSet{AccessToken: "access-2", RefreshToken: "refresh-2", AccessTokenExpiresAt: w.now.Add(5 * time.Minute)}, nil
 	}
 	h := w.tokens()
-	var wg sync.WaitGroup
+	var wg, started sync.WaitGroup
 	results := make([]string, 50)
 	errs := make([]error, 50)
 	for i := range results {
 		wg.Add(1)
+		started.Add(1)
 		go func() {
 			defer wg.Done()
+			started.Done()
 			tok, err := h.Handle(context.Background(), application.GetAccessToken{Session: info.Session})
 			results[i], errs[i] = tok.Value, err
 		}()
 	}
-	time.Sleep(50 * time.Millisecond)
+	// Every caller is running and one holds the refresh: the others wait
+	// behind it, or find the fresh tokens after it.
+	started.Wait()
+	require.Eventually(t, func() bool { return calls.Load() == 1 }, 5*time.Second, time.Millisecond)
 	close(release)
 	wg.Wait()
 	require.EqualValues(t, 1, calls.Load(), "exactly one refresh at the IdP")

@@ -18,7 +18,7 @@ import (
 	"github.com/authbff/authbff/test/fake"
 )
 
-// TestTenantIsolationProperty is SECURITY.md R10 as a property test on the
+// TestTenantIsolationProperty is docs/security.md R10 as a property test on the
 // use cases: 50 users in 5 organizations, random operations, and after every
 // operation no user has seen, changed or been granted another's sessions or
 // another tenant's context. The seed is printed; ISOLATION_SEED replays one.

@@ -5,7 +5,7 @@ import "sync"
 // flightGroup runs one function per key at a time; callers that arrive
 // while it runs wait and share its result. It is the few lines of
 // golang.org/x/sync/singleflight the refresh needs, written here because the
-// application layer imports only the standard library (DESIGN.md §1).
+// application layer imports only the standard library (docs/architecture.md).
 type flightGroup struct {
 	mu    sync.Mutex
 	calls map[string]*flight

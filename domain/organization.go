@@ -38,3 +38,27 @@ func (o Organization) Validate() error {
 	}
 	return nil
 }
+
+// Merge returns the stored organization updated by what a claim says about
+// it. A claim may carry only the alias, so an empty name, tenant or IdP id
+// keeps what is known (a failed id lookup must not forget a known id);
+// authbff's own id never changes once stored.
+func (o Organization) Merge(claim Organization) Organization {
+	if claim.Name != "" {
+		o.Name = claim.Name
+	}
+	if claim.TenantID != "" {
+		o.TenantID = claim.TenantID
+	}
+	if claim.ExternalID != "" {
+		o.ExternalID = claim.ExternalID
+	}
+	return o
+}
+
+// NeedsSwitch reports whether a request to make ref the active organization
+// changes anything: an empty ref asks for nothing, and asking for the active
+// one again must not rotate the session token.
+func NeedsSwitch(active *Organization, ref string) bool {
+	return ref != "" && (active == nil || !active.Matches(ref))
+}

@@ -44,4 +44,15 @@ type UserStore interface {
 	// Organizations returns the organizations the user belongs to, sorted by
 	// alias. An unknown user has none.
 	Organizations(ctx context.Context, userID string) ([]domain.Organization, error)
+	// CountUsers returns how many users are stored.
+	CountUsers(ctx context.Context) (int64, error)
+}
+
+// Identity returns the IdP's assertion without the time of the sync, for the
+// domain's identity rules.
+func (in IdentitySync) Identity() domain.Identity {
+	return domain.Identity{
+		Provider: in.Provider, Subject: in.Subject, Name: in.Name, Email: in.Email,
+		EmailVerified: in.EmailVerified, Image: in.Image, Roles: in.Roles, Organizations: in.Organizations,
+	}
 }

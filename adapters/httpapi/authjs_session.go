@@ -168,8 +168,7 @@ func (a *authAPI) updateSession(c *gin.Context) {
 	if len(r.data) > 0 {
 		_ = json.Unmarshal(r.data, &data)
 	}
-	if data.OrganizationID != "" && a.h.SwitchOrganization != nil &&
-		(info.ActiveOrganization == nil || !info.ActiveOrganization.Matches(data.OrganizationID)) {
+	if a.h.SwitchOrganization != nil && domain.NeedsSwitch(info.ActiveOrganization, data.OrganizationID) {
 		res, err := a.h.SwitchOrganization.Handle(c.Request.Context(), application.SwitchOrganization{
 			SessionID: info.Session.ID(), UserID: info.User.ID, OrganizationID: data.OrganizationID,
 		})

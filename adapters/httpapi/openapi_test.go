@@ -16,8 +16,8 @@ import (
 	"github.com/authbff/authbff/adapters/httpapi"
 )
 
-// authJSRoutes are the routes of the Auth.js contract (AUTHJS-CONTRACT.md),
-// documented there rather than in openapi.json.
+// authJSRoutes are the routes of the Auth.js wire contract,
+// described in the README's HTTP surface section rather than in openapi.json.
 var authJSRoutes = map[string]bool{
 	"GET /api/auth/session": true, "POST /api/auth/session": true, "GET /api/auth/csrf": true,
 	"GET /api/auth/providers": true, "GET /api/auth/signin": true, "GET /api/auth/signin/{provider}": true,

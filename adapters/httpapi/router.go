@@ -6,33 +6,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/authbff/authbff/application"
 )
-
-// Handlers are the use cases the routes call, and the provider they serve.
-type Handlers struct {
-	Provider           ProviderInfo
-	Readiness          *application.CheckReadinessHandler
-	StartSignIn        *application.StartSignInHandler
-	CompleteSignIn     *application.CompleteSignInHandler
-	GetSession         *application.GetSessionHandler
-	SignOut            *application.SignOutHandler
-	SwitchOrganization *application.SwitchOrganizationHandler
-	GetAccessToken     *application.GetAccessTokenHandler
-	AuthorizeUpstream  *application.AuthorizeUpstreamHandler
-	ListSessions       *application.ListSessionsHandler
-	RevokeSession      *application.RevokeSessionHandler
-	UserSessions       *application.UserSessionsHandler
-	SessionStats       *application.SessionStatsHandler
-	Cleanup            *application.CleanupSessionsHandler
-	BackchannelLogout  *application.BackchannelLogoutHandler
-	// Metrics serves /metrics, or nil.
-	Metrics http.Handler
-	// Proxy is the reverse proxy to the backend API, or nil when none is
-	// configured.
-	Proxy http.Handler
-}
 
 // ProxyPrefix is where the backend API is mounted.
 const ProxyPrefix = "/api/proxy"

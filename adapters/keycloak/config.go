@@ -19,6 +19,9 @@ type Config struct {
 	Scopes []string
 	// Timeout bounds every call to the IdP (discovery, token, JWKS).
 	Timeout time.Duration
+	// Now is the clock the key set's refetch throttle and failure backoff
+	// follow; time.Now when nil. Tests step it instead of sleeping.
+	Now func() time.Time
 }
 
 func (c Config) withDefaults() Config {
@@ -33,6 +36,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 10 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	return c
 }

@@ -25,13 +25,14 @@ var supportedAlgs = []jose.SignatureAlgorithm{
 // RemoteKeySet it refetches for an unknown key id at most once per
 // minRefetch, so a flood of forged tokens with random `kid`s (sent to the
 // unauthenticated back-channel logout endpoint) cannot turn authbff into an
-// amplifier against the IdP's JWKS endpoint (SECURITY R6). Key rotation still
+// amplifier against the IdP's JWKS endpoint (docs/security.md R6). Key rotation still
 // works: a token signed with a new key is accepted once the next refetch is
 // allowed.
 type keySet struct {
 	url        string
 	client     *http.Client
 	minRefetch time.Duration
+	now        func() time.Time
 
 	mu          sync.Mutex
 	keys        []jose.JSONWebKey
@@ -50,8 +51,8 @@ const failureBackoff = 5 * time.Second
 // the IdP rotated its keys, so authbff refetches almost at once.
 const trustedMinRefetch = time.Second
 
-func newKeySet(url string, client *http.Client, minRefetch time.Duration) *keySet {
-	return &keySet{url: url, client: client, minRefetch: minRefetch}
+func newKeySet(url string, client *http.Client, minRefetch time.Duration, now func() time.Time) *keySet {
+	return &keySet{url: url, client: client, minRefetch: minRefetch, now: now}
 }
 
 // errUnknownKey means the token's key is not in the (recently fetched) JWKS.
@@ -137,8 +138,9 @@ func (k *keySet) refetch(ctx context.Context, minRefetch time.Duration) ([]jose.
 	k.fetchMu.Lock()
 	defer k.fetchMu.Unlock()
 	k.mu.Lock()
-	recent := !k.lastFetch.IsZero() && time.Since(k.lastFetch) < minRefetch
-	failing := !k.lastFailure.IsZero() && time.Since(k.lastFailure) < failureBackoff
+	now := k.now()
+	recent := !k.lastFetch.IsZero() && now.Sub(k.lastFetch) < minRefetch
+	failing := !k.lastFailure.IsZero() && now.Sub(k.lastFailure) < failureBackoff
 	keys := k.keys
 	k.mu.Unlock()
 	if recent {
@@ -151,10 +153,10 @@ func (k *keySet) refetch(ctx context.Context, minRefetch time.Duration) ([]jose.
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if err != nil {
-		k.lastFailure = time.Now()
+		k.lastFailure = k.now()
 		return k.keys, err
 	}
-	k.keys, k.lastFetch, k.lastFailure = fetched, time.Now(), time.Time{}
+	k.keys, k.lastFetch, k.lastFailure = fetched, k.now(), time.Time{}
 	return fetched, nil
 }
 

@@ -7,13 +7,12 @@ import (
 )
 
 // Module provides the identity provider (discovery runs in the constructor,
-// so a wrong issuer fails start-up) and its organization directory.
+// so a wrong issuer fails start-up) and its organization directory, bound to
+// the ports they implement.
 var Module = fx.Module("keycloak",
 	fx.Provide(
-		New,
+		fx.Annotate(New, fx.As(fx.Self()), fx.As(new(ports.IdentityProvider)), fx.As(new(ports.LogoutTokenVerifier))),
 		NewHealth,
-		func(p *Provider) ports.IdentityProvider { return p },
-		newDirectory,
-		func(d *Directory) ports.OrganizationDirectory { return d },
+		fx.Annotate(newDirectory, fx.As(new(ports.OrganizationDirectory))),
 	),
 )

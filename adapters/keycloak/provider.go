@@ -72,7 +72,7 @@ func New(cfg Config, log *slog.Logger) (*Provider, error) {
 	if d.JWKSURI == "" {
 		return nil, errors.New("keycloak: discovery document has no jwks_uri")
 	}
-	keys := newKeySet(d.JWKSURI, client, time.Minute)
+	keys := newKeySet(d.JWKSURI, client, time.Minute, cfg.Now)
 	return &Provider{
 		cfg:      cfg,
 		keys:     keys,

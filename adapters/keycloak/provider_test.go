@@ -91,13 +91,13 @@ func TestRefreshFaults(t *testing.T) {
 			calls := op.TokenCalls.Load()
 			start := time.Now()
 			_, _, err := p.Refresh(ctx, "rt-1", prev)
-			elapsed := time.Since(start)
+			t.Logf("%s: answered in %v (timeout 1s)", tc.name, time.Since(start).Round(time.Millisecond))
+			// The 5s-latency case succeeds unless the 1s timeout ends the call.
 			require.ErrorIs(t, err, tc.want)
 			if errors.Is(tc.want, domain.ErrUnavailable) {
 				require.NotErrorIs(t, err, ports.ErrRefreshRejected, "a transient fault must not end the session")
 			}
 			require.EqualValues(t, 1, op.TokenCalls.Load()-calls, "exactly one request: no blind retry with a maybe-rotated token")
-			require.Less(t, elapsed, 2500*time.Millisecond, "answered within the timeout plus slack")
 			require.NotContains(t, err.Error(), "rt-1", "tokens never appear in errors")
 		})
 	}
@@ -108,8 +108,7 @@ func TestRefreshFaults(t *testing.T) {
 	}
 	op.SetFault(fakeop.None, 0)
 	// Goroutines return to baseline (the slow handler's context ends).
-	time.Sleep(200 * time.Millisecond)
-	require.LessOrEqual(t, runtime.NumGoroutine(), before+10)
+	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+10 }, 5*time.Second, 20*time.Millisecond)
 }
 
 func TestRefreshRefusesTokensForAnotherSubject(t *testing.T) {
@@ -212,7 +211,7 @@ func TestLogoutTokenValidation(t *testing.T) {
 	require.Empty(t, onlySub.SessionID)
 }
 
-// TestForgedKeyIDsDoNotHammerTheJWKS is SECURITY.md R6: 1000 forged logout
+// TestForgedKeyIDsDoNotHammerTheJWKS is docs/security.md R6: 1000 forged logout
 // tokens with random key ids, sent concurrently, fetch the IdP's JWKS at most
 // twice and are all refused.
 func TestForgedKeyIDsDoNotHammerTheJWKS(t *testing.T) {
@@ -249,18 +248,28 @@ func TestForgedKeyIDsDoNotHammerTheJWKS(t *testing.T) {
 // soon as the JWKS answers again.
 func TestJWKSOutageIsNotAForgery(t *testing.T) {
 	op := fakeop.New(t)
-	p := newProvider(t, op, time.Second)
+	var clock atomic.Int64 // seconds the test has stepped the key set's clock
+	base := time.Now()
+	p, err := keycloak.New(keycloak.Config{Issuer: op.Issuer(), ClientID: op.ClientID, ClientSecret: "s", Timeout: time.Second,
+		Now: func() time.Time { return base.Add(time.Duration(clock.Load()) * time.Second) }},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
 	prev := idToken(op, "sub-bob", nil)
 	op.OnToken(func(map[string][]string) map[string]any { return tokenResponse(op, "sub-bob") })
 
 	op.JWKSDown.Store(true)
-	_, _, err := p.Refresh(context.Background(), "rt-1", prev)
+	_, _, err = p.Refresh(context.Background(), "rt-1", prev)
 	require.ErrorIs(t, err, domain.ErrUnavailable)
 	require.NotErrorIs(t, err, ports.ErrRefreshRejected)
 	require.NotErrorIs(t, err, ports.ErrAuthorizationFailed)
 
 	op.JWKSDown.Store(false)
-	time.Sleep(5100 * time.Millisecond) // the failure backoff
+	calls := op.JWKSCalls.Load()
+	_, _, err = p.Refresh(context.Background(), "rt-1", prev)
+	require.ErrorIs(t, err, domain.ErrUnavailable, "within the failure backoff the JWKS is not asked again")
+	require.Equal(t, calls, op.JWKSCalls.Load())
+
+	clock.Add(6) // past the 5s failure backoff
 	_, _, err = p.Refresh(context.Background(), "rt-1", prev)
 	require.NoError(t, err, "recovered once the JWKS answers")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -23,17 +22,20 @@ type Metrics struct {
 	revoked       *prometheus.CounterVec
 	expired       prometheus.Counter
 	proxyRequests *prometheus.CounterVec
-	proxyLatency  prometheus.Histogram
+	proxyLatency  *prometheus.HistogramVec
 }
 
 var _ ports.Observer = (*Metrics)(nil)
 
-// ActiveSessions counts active sessions; the gauge calls it at most every
+// ActiveSessionCounter counts active sessions; the gauge asks at most every
 // 15 seconds, so scrapes do not load the database.
-type ActiveSessions func(ctx context.Context) (int64, error)
+type ActiveSessionCounter interface {
+	ActiveSessions(ctx context.Context) (int64, error)
+}
 
-// New registers every collector. db may be nil (no pool metrics).
-func New(db *sql.DB, active ActiveSessions) *Metrics {
+// New registers every collector. db and active may be nil (no pool metrics,
+// no active-session gauge).
+func New(db *sql.DB, active ActiveSessionCounter) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -51,10 +53,10 @@ func New(db *sql.DB, active ActiveSessions) *Metrics {
 		proxyRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "authbff_proxy_requests_total", Help: "Proxied backend API requests by status code.",
 		}, []string{"code"}),
-		proxyLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+		proxyLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "authbff_proxy_request_duration_seconds", Help: "Latency of proxied requests (to response headers).",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}),
+		}, nil),
 	}
 	m.reg.MustRegister(m.signIns, m.refreshes, m.revoked, m.expired, m.proxyRequests, m.proxyLatency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -64,25 +66,27 @@ func New(db *sql.DB, active ActiveSessions) *Metrics {
 	if active != nil {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "authbff_active_sessions", Help: "Sessions whose idle and absolute expiry are in the future.",
-		}, cached(active, 15*time.Second)))
+		}, cached(active.ActiveSessions, 15*time.Second, time.Now)))
 	}
 	return m
 }
 
-func cached(f ActiveSessions, ttl time.Duration) func() float64 {
+// cached calls f at most once per ttl as now tells time; a failed call keeps
+// the last value.
+func cached(f func(context.Context) (int64, error), ttl time.Duration, now func() time.Time) func() float64 {
 	var mu sync.Mutex
 	var last float64
 	var at time.Time
 	return func() float64 {
 		mu.Lock()
 		defer mu.Unlock()
-		if time.Since(at) < ttl {
+		if !at.IsZero() && now().Sub(at) < ttl {
 			return last
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		if n, err := f(ctx); err == nil {
-			last, at = float64(n), time.Now()
+			last, at = float64(n), now()
 		}
 		return last
 	}
@@ -113,41 +117,9 @@ func (m *Metrics) SessionsExpired(n int64) {
 	}
 }
 
-// InstrumentProxy counts and times the requests next serves.
+// InstrumentProxy counts the requests next serves by status code and times
+// them to their response headers, with promhttp's instrumenters.
 func (m *Metrics) InstrumentProxy(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		m.proxyRequests.WithLabelValues(strconv.Itoa(rec.status)).Inc()
-		m.proxyLatency.Observe(time.Since(start).Seconds())
-	})
+	return promhttp.InstrumentHandlerCounter(m.proxyRequests,
+		promhttp.InstrumentHandlerTimeToWriteHeader(m.proxyLatency, next))
 }
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-	wrote  bool
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if !s.wrote {
-		s.status, s.wrote = code, true
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	s.wrote = true
-	return s.ResponseWriter.Write(b)
-}
-
-// Flush keeps streaming responses streaming.
-func (s *statusRecorder) Flush() {
-	if f, ok := s.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Unwrap lets http.ResponseController reach the real writer.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

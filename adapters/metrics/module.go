@@ -6,10 +6,11 @@ import (
 	"github.com/authbff/authbff/ports"
 )
 
-// Module provides the metrics and binds them as the application's observer.
+// Module provides the metrics, binds them as the application's observer and
+// names their /metrics handler.
 var Module = fx.Module("metrics",
 	fx.Provide(
-		New,
-		func(m *Metrics) ports.Observer { return m },
+		fx.Annotate(New, fx.As(fx.Self()), fx.As(new(ports.Observer))),
+		fx.Annotate((*Metrics).Handler, fx.ResultTags(`name:"metrics"`)),
 	),
 )

@@ -87,6 +87,9 @@ func (db *DB) Close() error {
 	return db.DB.Close()
 }
 
+// SQL returns the connection pool, for its statistics.
+func (db *DB) SQL() *sql.DB { return db.DB.DB }
+
 // Dialect returns Postgres or SQLite.
 func (db *DB) Dialect() string { return db.cfg.Dialect }
 

@@ -184,7 +184,7 @@ func importRoles(ctx context.Context, tx bun.Tx, users []ports.ImportUser, ids [
 	for _, u := range users {
 		roles = append(roles, u.Roles...)
 	}
-	roles = dedupeRoles(roles)
+	roles = domain.Identity{Roles: roles}.DistinctRoles()
 	if len(roles) == 0 {
 		return 0, nil
 	}
@@ -231,7 +231,7 @@ func importOrganizations(ctx context.Context, tx bun.Tx, users []ports.ImportUse
 	for _, u := range users {
 		orgs = append(orgs, u.Organizations...)
 	}
-	orgs = dedupeOrganizations(orgs)
+	orgs = domain.Identity{Organizations: orgs}.DistinctOrganizations()
 	out := map[string]string{}
 	if len(orgs) == 0 {
 		return out, 0, nil

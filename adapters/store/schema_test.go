@@ -38,7 +38,7 @@ var wantForeignKeys = []foreignKey{
 	{"user_roles", "user_id", "users", "CASCADE"},
 }
 
-// sessionIndexes are the indexes DESIGN.md §2 asks for: column -> unique.
+// sessionIndexes are the indexes the session queries rely on: column -> unique.
 var sessionIndexes = map[string]bool{"token_hash": true, "user_id": false, "expires": false, "provider_session_id": false}
 
 func TestSchemaPostgres(t *testing.T) {

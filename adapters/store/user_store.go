@@ -99,65 +99,39 @@ func NewUserStore(db *DB) *UserStore { return &UserStore{db: db} }
 
 var _ ports.UserStore = (*UserStore)(nil)
 
-// SyncIdentity implements ports.UserStore. Everything happens in one
-// transaction: a half-synced user (profile updated, roles not) is never seen.
+// SyncIdentity implements ports.UserStore. The identity rules (validation,
+// merging with the stored user and organizations) are the domain's; this
+// only persists their result, in one transaction: a half-synced user
+// (profile updated, roles not) is never seen.
 func (s *UserStore) SyncIdentity(ctx context.Context, in ports.IdentitySync) (domain.User, error) {
-	if in.Provider == "" || in.Subject == "" {
-		return domain.User{}, &domain.ValidationError{Field: "Subject", Reason: "provider and subject are required"}
-	}
-	for _, r := range in.Roles {
-		if err := r.Validate(); err != nil {
-			return domain.User{}, err
-		}
-	}
-	for _, o := range in.Organizations {
-		if err := o.Validate(); err != nil {
-			return domain.User{}, err
-		}
+	id := in.Identity()
+	if err := id.Validate(); err != nil {
+		return domain.User{}, err
 	}
 	now := in.Now.UTC()
-	email := domain.NormalizeEmail(in.Email)
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
-	var user userRow
+	var user domain.User
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var acc accountRow
-		err := tx.NewSelect().Model(&acc).Where("provider = ? AND provider_account_id = ?", in.Provider, in.Subject).Scan(ctx)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			user = userRow{ID: domain.NewID(), CreatedAt: now}
-		case err != nil:
+		stored, err := linkedUser(ctx, tx, in.Provider, in.Subject)
+		if err != nil {
 			return err
-		default:
-			if err := tx.NewSelect().Model(&user).Where("id = ?", acc.UserID).Scan(ctx); err != nil {
-				return err
-			}
 		}
-		user.Name, user.Email, user.Image, user.UpdatedAt = in.Name, email, in.Image, now
-		if in.EmailVerified && user.EmailVerified == nil {
-			user.EmailVerified = &now
-		} else if !in.EmailVerified {
-			user.EmailVerified = nil
-		}
-		if err := (domain.User{ID: user.ID, Email: user.Email}).Validate(); err != nil {
+		if user, err = id.MergeInto(stored, now); err != nil {
 			return errFromCallback{err}
 		}
-		if acc.ID == "" {
-			if _, err := tx.NewInsert().Model(&user).Exec(ctx); err != nil {
+		row := userRowOf(user)
+		if stored == nil {
+			if err := insertUserWithAccount(ctx, tx, &row, in.Provider, in.Subject, now); err != nil {
 				return err
 			}
-			acc = accountRow{ID: domain.NewID(), UserID: user.ID, Type: "oidc", Provider: in.Provider,
-				ProviderAccountID: in.Subject, CreatedAt: now, UpdatedAt: now}
-			if _, err := tx.NewInsert().Model(&acc).Exec(ctx); err != nil {
-				return err
-			}
-		} else if _, err := tx.NewUpdate().Model(&user).WherePK().Exec(ctx); err != nil {
+		} else if _, err := tx.NewUpdate().Model(&row).WherePK().Exec(ctx); err != nil {
 			return err
 		}
-		if err := syncRoles(ctx, tx, user.ID, in.Roles, now); err != nil {
+		if err := syncRoles(ctx, tx, user.ID, id.DistinctRoles(), now); err != nil {
 			return err
 		}
-		if err := syncOrganizations(ctx, tx, user.ID, in.Organizations, now); err != nil {
+		if err := s.syncOrganizations(ctx, tx, user.ID, id.DistinctOrganizations(), now); err != nil {
 			return err
 		}
 		return s.db.writeSessionView(ctx, tx, user.ID)
@@ -172,14 +146,49 @@ func (s *UserStore) SyncIdentity(ctx context.Context, in ports.IdentitySync) (do
 	if err != nil {
 		return domain.User{}, fmt.Errorf("sync identity: %w", mapError(err))
 	}
-	return user.toDomain(), nil
+	return user, nil
 }
 
-// syncRoles makes the user's roles exactly roles: upserts the role names,
+// linkedUser returns the user linked to (provider, subject), or nil.
+func linkedUser(ctx context.Context, tx bun.Tx, provider, subject string) (*domain.User, error) {
+	var acc accountRow
+	err := tx.NewSelect().Model(&acc).Where("provider = ? AND provider_account_id = ?", provider, subject).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var row userRow
+	if err := tx.NewSelect().Model(&row).Where("id = ?", acc.UserID).Scan(ctx); err != nil {
+		return nil, err
+	}
+	u := row.toDomain()
+	return &u, nil
+}
+
+// insertUserWithAccount stores a new user and its link to the IdP account.
+func insertUserWithAccount(ctx context.Context, tx bun.Tx, row *userRow, provider, subject string, now time.Time) error {
+	if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
+		return err
+	}
+	acc := accountRow{ID: domain.NewID(), UserID: row.ID, Type: "oidc", Provider: provider,
+		ProviderAccountID: subject, CreatedAt: now, UpdatedAt: now}
+	_, err := tx.NewInsert().Model(&acc).Exec(ctx)
+	return err
+}
+
+func userRowOf(u domain.User) userRow {
+	return userRow{ID: u.ID, Name: u.Name, Email: u.Email, EmailVerified: u.EmailVerified, Image: u.Image,
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+// syncRoles makes the user's roles exactly roles (distinct and sorted, so
+// concurrent syncs lock role rows in one order): upserts the role names,
 // refreshes synced_at on the ones kept, inserts new links and removes the rest.
 func syncRoles(ctx context.Context, tx bun.Tx, userID string, roles []domain.Role, now time.Time) error {
 	ids := make([]int64, 0, len(roles))
-	for _, r := range dedupeRoles(roles) {
+	for _, r := range roles {
 		row := roleRow{Name: r.Name, Source: r.Source, CreatedAt: now, UpdatedAt: now}
 		if _, err := tx.NewInsert().Model(&row).On("CONFLICT (name, source) DO NOTHING").Exec(ctx); err != nil {
 			return err
@@ -203,30 +212,20 @@ func syncRoles(ctx context.Context, tx bun.Tx, userID string, roles []domain.Rol
 	return err
 }
 
-// syncOrganizations makes the user's memberships exactly orgs. Organizations
-// are matched by alias; a new one is stored under o.ID if set, else under a
-// stable id of ours. The IdP's id (external_id) is replaced when the IdP
-// tells one and kept when a sync does not know it (a lookup that failed).
-func syncOrganizations(ctx context.Context, tx bun.Tx, userID string, orgs []domain.Organization, now time.Time) error {
+// syncOrganizations makes the user's memberships exactly orgs (distinct and
+// sorted by alias, so concurrent syncs lock organization rows in one order).
+// Organizations are matched by alias; a new one keeps the IdP's id if it sent
+// one, else gets a stable id of ours; a known one is updated as
+// domain.Organization.Merge says.
+func (s *UserStore) syncOrganizations(ctx context.Context, tx bun.Tx, userID string, orgs []domain.Organization, now time.Time) error {
 	ids := make([]string, 0, len(orgs))
-	for _, o := range dedupeOrganizations(orgs) {
-		id := o.ID
-		if id == "" {
-			id = domain.NewID()
-		}
-		row := organizationRow{ID: id, Alias: o.Alias, ExternalID: o.ExternalID, Name: o.Name, TenantID: o.TenantID, CreatedAt: now, UpdatedAt: now}
-		if _, err := tx.NewInsert().Model(&row).On("CONFLICT (alias) DO UPDATE").
-			Set("external_id = coalesce(EXCLUDED.external_id, o.external_id)").
-			Set("name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE o.name END").
-			Set("tenant_id = CASE WHEN EXCLUDED.tenant_id <> '' THEN EXCLUDED.tenant_id ELSE o.tenant_id END").
-			Set("updated_at = EXCLUDED.updated_at").Exec(ctx); err != nil {
+	for _, o := range orgs {
+		stored, err := s.upsertOrganization(ctx, tx, o, now)
+		if err != nil {
 			return err
 		}
-		if err := tx.NewSelect().Model((*organizationRow)(nil)).Column("id").Where("alias = ?", o.Alias).Scan(ctx, &id); err != nil {
-			return err
-		}
-		ids = append(ids, id)
-		link := userOrganizationRow{UserID: userID, OrganizationID: id, JoinedAt: now, SyncedAt: now, CreatedAt: now, UpdatedAt: now}
+		ids = append(ids, stored.ID)
+		link := userOrganizationRow{UserID: userID, OrganizationID: stored.ID, JoinedAt: now, SyncedAt: now, CreatedAt: now, UpdatedAt: now}
 		if _, err := tx.NewInsert().Model(&link).On("CONFLICT (user_id, organization_id) DO UPDATE").
 			Set("synced_at = EXCLUDED.synced_at").Set("updated_at = EXCLUDED.updated_at").Exec(ctx); err != nil {
 			return err
@@ -240,46 +239,35 @@ func syncOrganizations(ctx context.Context, tx bun.Tx, userID string, orgs []dom
 	return err
 }
 
-// dedupeRoles also sorts, so concurrent syncs lock role rows in one order
-// and cannot deadlock.
-func dedupeRoles(in []domain.Role) []domain.Role {
-	seen := map[domain.Role]bool{}
-	out := make([]domain.Role, 0, len(in))
-	for _, r := range in {
-		if !seen[r] {
-			seen[r] = true
-			out = append(out, r)
-		}
+// upsertOrganization inserts the organization if its alias is new, then
+// reads the stored row, locked (PostgreSQL; SQLite's writer already holds
+// the database), merges the claim into it and writes the result back.
+func (s *UserStore) upsertOrganization(ctx context.Context, tx bun.Tx, claim domain.Organization, now time.Time) (organizationRow, error) {
+	id := claim.ID
+	if id == "" {
+		id = domain.NewID()
 	}
-	sortRoles(out)
-	return out
+	row := organizationRow{ID: id, Alias: claim.Alias, ExternalID: claim.ExternalID, Name: claim.Name, TenantID: claim.TenantID,
+		CreatedAt: now, UpdatedAt: now}
+	if _, err := tx.NewInsert().Model(&row).On("CONFLICT (alias) DO NOTHING").Exec(ctx); err != nil {
+		return row, err
+	}
+	q := tx.NewSelect().Model(&row).Where("alias = ?", claim.Alias)
+	if s.db.isPostgres() {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return row, err
+	}
+	stored := domain.Organization{ID: row.ID, ExternalID: row.ExternalID, Alias: row.Alias, Name: row.Name, TenantID: row.TenantID}
+	merged := stored.Merge(claim)
+	row.Name, row.TenantID, row.ExternalID, row.UpdatedAt = merged.Name, merged.TenantID, merged.ExternalID, now
+	_, err := tx.NewUpdate().Model(&row).Column("name", "tenant_id", "external_id", "updated_at").WherePK().Exec(ctx)
+	return row, err
 }
 
-// sortRoles orders roles by source, then name, in byte order whatever the
-// database's collation.
-func sortRoles(roles []domain.Role) {
-	sort.Slice(roles, func(i, j int) bool {
-		if roles[i].Source != roles[j].Source {
-			return roles[i].Source < roles[j].Source
-		}
-		return roles[i].Name < roles[j].Name
-	})
-}
-
-// dedupeOrganizations also sorts, so concurrent syncs lock organization rows
-// in one order and cannot deadlock.
-func dedupeOrganizations(in []domain.Organization) []domain.Organization {
-	seen := map[string]bool{}
-	out := make([]domain.Organization, 0, len(in))
-	for _, o := range in {
-		if !seen[o.Alias] {
-			seen[o.Alias] = true
-			out = append(out, o)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Alias < out[j].Alias })
-	return out
-}
+// sortRoles orders roles as the port promises, whatever the database's collation.
+func sortRoles(roles []domain.Role) { domain.SortRoles(roles) }
 
 // User implements ports.UserStore.
 func (s *UserStore) User(ctx context.Context, id string) (domain.User, error) {
@@ -350,4 +338,15 @@ func (s *UserStore) Organizations(ctx context.Context, userID string) ([]domain.
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Alias < out[j].Alias })
 	return out, nil
+}
+
+// CountUsers implements ports.UserStore.
+func (s *UserStore) CountUsers(ctx context.Context) (int64, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
+	n, err := s.db.NewSelect().Model((*userRow)(nil)).Count(ctx)
+	if err != nil {
+		return 0, mapError(err)
+	}
+	return int64(n), nil
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"database/sql"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,12 +9,12 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
-	"github.com/authbff/authbff/adapters/crypto"
 	"github.com/authbff/authbff/adapters/httpapi"
 	"github.com/authbff/authbff/adapters/keycloak"
 	"github.com/authbff/authbff/adapters/metrics"
 	"github.com/authbff/authbff/adapters/proxy"
 	"github.com/authbff/authbff/adapters/store"
+	"github.com/authbff/authbff/adapters/tokencipher"
 	"github.com/authbff/authbff/application"
 	"github.com/authbff/authbff/ports"
 )
@@ -24,64 +22,54 @@ import (
 // appOptions is the whole server, as a table of contents: configuration,
 // adapters, use cases. `serve` runs it; a test validates the same graph.
 func appOptions(cfg Config, logOut io.Writer) fx.Option {
-	log := newLogger(cfg, logOut)
 	return fx.Options(
-		fx.WithLogger(func() fxevent.Logger {
-			l := &fxevent.SlogLogger{Logger: log}
-			l.UseLogLevel(slog.LevelDebug)
-			return l
-		}),
-		fx.Supply(log, cfg.Store, cfg.HTTP, cfg.Policy),
+		fx.WithLogger(fxLogger),
+		fx.Supply(cfg, newLogger(cfg, logOut), cfg.Store, cfg.HTTP, cfg.Policy, cfg.ProxyRules),
 		fx.Supply(application.Clock(application.SystemClock)),
-
-		fx.Supply(crypto.Secrets(cfg.Secrets)),
+		fx.Supply(tokencipher.Secrets(cfg.Secrets)),
 		identityProviderConfig(cfg),
+		proxyOption(cfg),
 
 		store.Module,
 		metrics.Module,
-		crypto.Module,
+		tokencipher.Module,
 		keycloak.Module,
 		httpapi.Module,
 		fx.Decorate(func(idp ports.IdentityProvider) ports.IdentityProvider {
 			return application.BoundIdentityProvider(idp, cfg.IdPMaxConcurrency)
 		}),
 
-		fx.Provide(
-			readinessChecks,
-			func(checks []ports.HealthCheck) *application.CheckReadinessHandler {
-				return application.NewCheckReadinessHandler(checks, 3*time.Second)
-			},
-			application.NewCleanupSessionsHandler,
-			application.NewSessionStatsHandler,
-			application.NewStartSignInHandler,
-			application.NewOrganizationIDs,
-			application.NewCompleteSignInHandler,
-			application.NewGetSessionHandler,
-			application.NewSignOutHandler,
-			application.NewSwitchOrganizationHandler,
-			application.NewGetAccessTokenHandler,
-			application.NewListSessionsHandler,
-			application.NewRevokeSessionHandler,
-			application.NewUserSessionsHandler,
-			application.NewBackchannelLogoutHandler,
-			func(p *keycloak.Provider) ports.LogoutTokenVerifier { return p },
-			func(db *store.DB) *sql.DB { return db.DB.DB },
-			func(stats *application.SessionStatsHandler) metrics.ActiveSessions {
-				return func(ctx context.Context) (int64, error) {
-					st, err := stats.Handle(ctx, application.OperatorCaller())
-					return st.Active, err
-				}
-			},
-			func(t *application.GetAccessTokenHandler) *application.AuthorizeUpstreamHandler {
-				return application.NewAuthorizeUpstreamHandler(t, cfg.ProxyRules)
-			},
-			func(log *slog.Logger, m *metrics.Metrics) (http.Handler, error) { return newProxy(cfg, log, m) },
-			newHTTPHandlers,
-		),
-		fx.Invoke(func(lc fx.Lifecycle, h *application.CleanupSessionsHandler, log *slog.Logger) {
-			registerCleanupJob(lc, cfg, h, log)
-		}),
+		useCases,
+		fx.Provide(readinessChecks, newReadiness, providerInfo),
+		fx.Invoke(registerCleanupJob),
 	)
+}
+
+// useCases are the application's constructors. The server and the operator
+// commands share them; fx builds only those a command asks for.
+var useCases = fx.Provide(
+	application.NewCleanupSessionsHandler,
+	fx.Annotate(application.NewSessionStatsHandler, fx.As(fx.Self()), fx.As(new(metrics.ActiveSessionCounter))),
+	application.NewStartSignInHandler,
+	application.NewOrganizationIDs,
+	application.NewCompleteSignInHandler,
+	application.NewGetSessionHandler,
+	application.NewSignOutHandler,
+	application.NewSwitchOrganizationHandler,
+	application.NewGetAccessTokenHandler,
+	application.NewAuthorizeUpstreamHandler,
+	application.NewListSessionsHandler,
+	application.NewRevokeSessionHandler,
+	application.NewUserSessionsHandler,
+	application.NewBackchannelLogoutHandler,
+	application.NewCountUsersHandler,
+)
+
+// fxLogger sends fx's own events to the application log at debug level.
+func fxLogger(log *slog.Logger) fxevent.Logger {
+	l := &fxevent.SlogLogger{Logger: log}
+	l.UseLogLevel(slog.LevelDebug)
+	return l
 }
 
 // identityProviderConfig supplies the Keycloak configuration, or starts the
@@ -90,9 +78,24 @@ func identityProviderConfig(cfg Config) fx.Option {
 	if cfg.Keycloak != nil {
 		return fx.Supply(*cfg.Keycloak)
 	}
-	return fx.Provide(func(lc fx.Lifecycle, log *slog.Logger) (keycloak.Config, error) {
-		return startDevIdP(lc, cfg, log)
-	})
+	return fx.Provide(startDevIdP)
+}
+
+// proxyOption provides the reverse proxy, instrumented, under the name the
+// router asks for; without a backend API nothing is provided and the route
+// answers 404 proxy_disabled.
+func proxyOption(cfg Config) fx.Option {
+	if cfg.Upstream == nil {
+		return fx.Options()
+	}
+	return fx.Options(
+		fx.Supply(proxy.Config{Upstream: cfg.Upstream, StripPrefix: httpapi.ProxyPrefix, PublicURL: cfg.HTTP.PublicURL}),
+		fx.Provide(proxy.New, fx.Annotate(instrumentedProxy, fx.ResultTags(`name:"proxy"`))),
+	)
+}
+
+func instrumentedProxy(p *proxy.Proxy, m *metrics.Metrics) http.Handler {
+	return m.InstrumentProxy(p)
 }
 
 // readinessChecks lists what /readyz checks.
@@ -100,61 +103,9 @@ func readinessChecks(db *store.Health, idp *keycloak.Health) []ports.HealthCheck
 	return []ports.HealthCheck{db, idp}
 }
 
-// httpHandlersIn are the use cases the router needs.
-type httpHandlersIn struct {
-	fx.In
-	IdP                ports.IdentityProvider
-	Readiness          *application.CheckReadinessHandler
-	StartSignIn        *application.StartSignInHandler
-	CompleteSignIn     *application.CompleteSignInHandler
-	GetSession         *application.GetSessionHandler
-	SignOut            *application.SignOutHandler
-	SwitchOrganization *application.SwitchOrganizationHandler
-	GetAccessToken     *application.GetAccessTokenHandler
-	AuthorizeUpstream  *application.AuthorizeUpstreamHandler
-	ListSessions       *application.ListSessionsHandler
-	RevokeSession      *application.RevokeSessionHandler
-	UserSessions       *application.UserSessionsHandler
-	SessionStats       *application.SessionStatsHandler
-	Cleanup            *application.CleanupSessionsHandler
-	BackchannelLogout  *application.BackchannelLogoutHandler
-	Metrics            *metrics.Metrics
-	Proxy              http.Handler
-}
-
-func newHTTPHandlers(in httpHandlersIn) httpapi.Handlers {
-	return httpapi.Handlers{
-		Provider:           providerInfo(in.IdP),
-		Readiness:          in.Readiness,
-		StartSignIn:        in.StartSignIn,
-		CompleteSignIn:     in.CompleteSignIn,
-		GetSession:         in.GetSession,
-		SignOut:            in.SignOut,
-		SwitchOrganization: in.SwitchOrganization,
-		GetAccessToken:     in.GetAccessToken,
-		AuthorizeUpstream:  in.AuthorizeUpstream,
-		ListSessions:       in.ListSessions,
-		RevokeSession:      in.RevokeSession,
-		UserSessions:       in.UserSessions,
-		SessionStats:       in.SessionStats,
-		Cleanup:            in.Cleanup,
-		BackchannelLogout:  in.BackchannelLogout,
-		Metrics:            in.Metrics.Handler(),
-		Proxy:              in.Proxy,
-	}
-}
-
-// newProxy builds the reverse proxy, or returns nil when no backend API is
-// configured (the route then answers 404 proxy_disabled).
-func newProxy(cfg Config, log *slog.Logger, m *metrics.Metrics) (http.Handler, error) {
-	if cfg.Upstream == nil {
-		return nil, nil
-	}
-	p, err := proxy.New(proxy.Config{Upstream: cfg.Upstream, StripPrefix: httpapi.ProxyPrefix, PublicURL: cfg.HTTP.PublicURL}, log)
-	if err != nil {
-		return nil, err
-	}
-	return m.InstrumentProxy(p), nil
+// newReadiness bounds /readyz: every check together gets 3 seconds.
+func newReadiness(checks []ports.HealthCheck) *application.CheckReadinessHandler {
+	return application.NewCheckReadinessHandler(checks, 3*time.Second)
 }
 
 // providerInfo is what the HTTP adapter needs to know about the IdP, as

@@ -50,20 +50,6 @@ type Config struct {
 	IdPMaxConcurrency int
 }
 
-// env is the lookup function; tests replace it.
-type env func(string) (string, bool)
-
-// configError collects every invalid variable so one start-up shows them all.
-type configError struct{ problems []string }
-
-func (e *configError) add(name, format string, args ...any) {
-	e.problems = append(e.problems, name+": "+fmt.Sprintf(format, args...))
-}
-
-func (e *configError) Error() string {
-	return "invalid configuration:\n  " + strings.Join(e.problems, "\n  ")
-}
-
 // loadDotEnv reads .env into the process environment without overriding
 // variables that are already set, as Next.js does.
 func loadDotEnv() error {
@@ -78,302 +64,271 @@ func loadDotEnv() error {
 
 // LoadConfig reads and validates the configuration. Names follow the NextAuth
 // app authbff replaces (DATABASE_URL, AUTH_SECRET, AUTH_URL, AUTH_DEBUG, ...),
-// with NEXTAUTH_* accepted as aliases.
-func LoadConfig(lookup env) (Config, error) {
-	get := func(names ...string) (string, string) {
-		for _, n := range names {
-			if v, ok := lookup(n); ok && strings.TrimSpace(v) != "" {
-				return strings.TrimSpace(v), n
-			}
-		}
-		return "", names[0]
-	}
-	errs := &configError{}
-	var cfg Config
+// with NEXTAUTH_* accepted as aliases. Each section loader records its
+// problems and carries on, so the error lists every bad variable at once.
+func LoadConfig(lookup env) (Config, error) { return loadConfig(lookup, true) }
 
-	envName, envVar := get("AUTH_ENV", "NODE_ENV")
+// loadConfig is LoadConfig; without generateSecret a missing development
+// secret is not generated, so an operator command (which seals nothing)
+// leaves no data folder behind.
+func loadConfig(lookup env, generateSecret bool) (Config, error) {
+	v := vars{lookup: lookup, errs: &configError{}}
+	var cfg Config
+	loadMode(v, &cfg)
+	loadListen(v, &cfg)
+	loadPublicURL(v, &cfg)
+	loadDatabase(v, &cfg)
+	loadSessionPolicy(v, &cfg)
+	loadCleanup(v, &cfg)
+	loadIdentityProvider(v, &cfg)
+	loadBackend(v, &cfg)
+	loadHTTPOptions(v, &cfg)
+
+	// A development secret is generated into the data folder, so only once
+	// the rest is valid; production never generates one, so its secrets are
+	// checked together with everything else.
+	if len(v.errs.problems) > 0 && !cfg.Production {
+		return cfg, v.errs
+	}
+	secrets, generated, err := loadSecrets(v.get, cfg.Production, cfg.DataDir, generateSecret)
+	if err != nil {
+		v.errs.add("AUTH_SECRET", "%v", err)
+	}
+	if len(v.errs.problems) > 0 {
+		return cfg, v.errs
+	}
+	cfg.Secrets, cfg.GeneratedSecret = secrets, generated
+	cfg.HTTP.Secrets = secrets
+	return cfg, nil
+}
+
+// loadMode reads the environment name, the debug flag and the data folder.
+func loadMode(v vars, cfg *Config) {
+	envName, envVar := v.get("AUTH_ENV", "NODE_ENV")
 	switch strings.ToLower(envName) {
 	case "production", "prod":
 		cfg.Production = true
 	case "", "development", "dev", "test":
 	default:
-		errs.add(envVar, "must be production or development, got %q", envName)
+		v.errs.add(envVar, "must be production or development, got %q", envName)
 	}
-	if v, name := get("AUTH_DEBUG"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs.add(name, "must be true or false, got %q", v)
-		}
-		cfg.Debug = b
-	}
-
-	cfg.DataDir, _ = get("AUTH_DATA_DIR", "DATA_DIR")
+	v.bool(&cfg.Debug, "AUTH_DEBUG")
+	cfg.HTTP.Debug = cfg.Debug
+	cfg.DataDir, _ = v.get("AUTH_DATA_DIR", "DATA_DIR")
 	if cfg.DataDir == "" {
 		cfg.DataDir = "data"
 	}
+}
 
-	// Listen address: LISTEN_ADDR (host:port) or a bare PORT.
-	listen, listenVar := get("LISTEN_ADDR")
-	if listen == "" {
-		if port, portVar := get("PORT"); port != "" {
-			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-				errs.add(portVar, "must be a port number, got %q", port)
-			}
-			listen = ":" + port
-		} else if cfg.Production {
-			listen = ":4000"
-		} else {
-			listen = "127.0.0.1:4000"
-		}
-	} else if _, port, err := net.SplitHostPort(listen); err != nil || port == "" {
-		errs.add(listenVar, "must be host:port, got %q", listen)
-	}
-	cfg.HTTP.ListenAddr = listen
+// loadListen reads LISTEN_ADDR (host:port) or a bare PORT.
+func loadListen(v vars, cfg *Config) {
 	cfg.HTTP.ShutdownTimeout = 15 * time.Second
+	listen, listenVar := v.get("LISTEN_ADDR")
+	if listen != "" {
+		if _, port, err := net.SplitHostPort(listen); err != nil || port == "" {
+			v.errs.add(listenVar, "must be host:port, got %q", listen)
+		}
+		cfg.HTTP.ListenAddr = listen
+		return
+	}
+	port, portVar := v.get("PORT")
+	switch {
+	case port != "":
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			v.errs.add(portVar, "must be a port number, got %q", port)
+		}
+		cfg.HTTP.ListenAddr = ":" + port
+	case cfg.Production:
+		cfg.HTTP.ListenAddr = ":4000"
+	default:
+		cfg.HTTP.ListenAddr = "127.0.0.1:4000"
+	}
+}
 
-	// Public URL.
-	rawURL, urlVar := get("AUTH_URL", "NEXTAUTH_URL")
+// loadPublicURL reads AUTH_URL (the public URL of /api/auth) and the proxies
+// trusted to report the client's address. Without AUTH_URL outside
+// production, the listen address stands in.
+func loadPublicURL(v vars, cfg *Config) {
+	rawURL, urlVar := v.get("AUTH_URL", "NEXTAUTH_URL")
 	if rawURL == "" {
 		if cfg.Production {
-			errs.add("AUTH_URL", "required in production (the public https URL of /api/auth)")
+			v.errs.add("AUTH_URL", "required in production (the public https URL of /api/auth)")
+			return
 		}
-		host := listen
+		host := cfg.HTTP.ListenAddr
 		if strings.HasPrefix(host, ":") || strings.HasPrefix(host, "0.0.0.0:") {
 			host = "localhost" + host[strings.LastIndex(host, ":"):]
 		}
 		rawURL = "http://" + host + "/api/auth"
 	}
-	if u, err := url.Parse(rawURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs.add(urlVar, "must be an absolute http(s) URL, got %q", rawURL)
+	u, ok := parseHTTPURL(rawURL)
+	if !ok {
+		v.errs.add(urlVar, "must be an absolute http(s) URL, got %q", rawURL)
 	} else {
 		if u.Path == "" || u.Path == "/" {
 			u.Path = "/api/auth"
 		}
 		u.RawQuery, u.Fragment = "", ""
 		if cfg.Production && u.Scheme != "https" {
-			errs.add(urlVar, "must be https in production, got %q", rawURL)
+			v.errs.add(urlVar, "must be https in production, got %q", rawURL)
 		}
 		cfg.HTTP.PublicURL = u
 	}
-	if v, name := get("AUTH_TRUSTED_PROXIES"); v != "" {
-		for _, p := range strings.Split(v, ",") {
+	if s, name := v.get("AUTH_TRUSTED_PROXIES"); s != "" {
+		for _, p := range strings.Split(s, ",") {
 			p = strings.TrimSpace(p)
 			if net.ParseIP(p) == nil {
 				if _, _, err := net.ParseCIDR(p); err != nil {
-					errs.add(name, "%q is not an IP address or CIDR", p)
+					v.errs.add(name, "%q is not an IP address or CIDR", p)
 					continue
 				}
 			}
 			cfg.HTTP.TrustedProxies = append(cfg.HTTP.TrustedProxies, p)
 		}
 	}
-	cfg.HTTP.Debug = cfg.Debug
+}
 
-	// Database.
-	dbURL, dbVar := get("DATABASE_URL")
+// loadDatabase reads DATABASE_URL (the embedded SQLite in the data folder
+// when unset outside production), the pool settings and whether serve
+// migrates on start.
+func loadDatabase(v vars, cfg *Config) {
+	dbURL, dbVar := v.get("DATABASE_URL")
 	if dbURL == "" && cfg.Production {
-		errs.add("DATABASE_URL", "required in production (the embedded SQLite is for development)")
+		v.errs.add("DATABASE_URL", "required in production (the embedded SQLite is for development)")
 	}
 	sc, err := store.ParseDatabaseURL(dbURL, cfg.DataDir)
 	if err != nil {
-		errs.add(dbVar, "%v", err)
+		v.errs.add(dbVar, "%v", err)
 	}
-	if v, name := get("DB_POOL_SIZE", "DATABASE_POOL_SIZE"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			errs.add(name, "must be an integer from 1 to 1000, got %q", v)
-		}
-		sc.MaxOpenConns = n
-	}
-	if v, name := get("DB_POOL_TIMEOUT", "DATABASE_POOL_TIMEOUT"); v != "" {
-		d, err := parseDuration(v)
-		if err != nil || d <= 0 {
-			errs.add(name, "must be a positive duration (10s) or seconds, got %q", v)
-		}
-		sc.PoolTimeout = d
-	}
+	v.intRange(&sc.MaxOpenConns, 1, 1000, "an integer", "DB_POOL_SIZE", "DATABASE_POOL_SIZE")
+	v.positiveDuration(&sc.PoolTimeout, "10s", "DB_POOL_TIMEOUT", "DATABASE_POOL_TIMEOUT")
 	if cfg.Production && sc.Dialect == store.Postgres && insecurePostgres(sc.DSN) {
-		errs.add(dbVar, "sslmode=disable is refused in production for a non-local database (use sslmode=verify-full)")
+		v.errs.add(dbVar, "sslmode=disable is refused in production for a non-local database (use sslmode=verify-full)")
 	}
-	// The session read cache: on by default, 5 s at most between a change
-	// made outside the cache's reach and its effect (other replicas' changes
-	// arrive through LISTEN/NOTIFY within moments).
-	sc.SessionCache = store.CacheConfig{TTL: 5 * time.Second, MaxEntries: 100_000, MaxBytes: 64 << 20}
-	if v, name := get("AUTH_SESSION_CACHE_TTL"); v != "" {
-		d, err := parseDuration(v)
-		if err != nil || d < 0 || d > time.Minute {
-			errs.add(name, "must be a duration from 0 (off) to 1m, got %q", v)
-		}
-		sc.SessionCache.TTL = d
-	}
-	if v, name := get("AUTH_SESSION_CACHE_MAX_ENTRIES"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10_000_000 {
-			errs.add(name, "must be an integer from 1 to 10000000, got %q", v)
-		}
-		sc.SessionCache.MaxEntries = n
-	}
-	if v, name := get("AUTH_SESSION_CACHE_MAX_MB"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 65536 {
-			errs.add(name, "must be a number of MiB from 1 to 65536, got %q", v)
-		}
-		sc.SessionCache.MaxBytes = int64(n) << 20
-	}
+	loadSessionCache(v, &sc.SessionCache)
 	cfg.Store = sc
 	cfg.MigrateOnStart = sc.Dialect == store.SQLite && !cfg.Production
-	if v, name := get("AUTH_MIGRATE_ON_START"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs.add(name, "must be true or false, got %q", v)
-		}
-		cfg.MigrateOnStart = b
-	}
+	v.bool(&cfg.MigrateOnStart, "AUTH_MIGRATE_ON_START")
+}
 
-	// Session lifetimes (Auth.js maxAge / updateAge, in seconds or Go durations).
-	cfg.Policy = domain.DefaultSessionPolicy()
-	for _, d := range []struct {
-		names []string
-		dst   *time.Duration
-	}{
-		{[]string{"AUTH_SESSION_MAX_AGE"}, &cfg.Policy.MaxAge},
-		{[]string{"AUTH_SESSION_UPDATE_AGE"}, &cfg.Policy.UpdateAge},
-		{[]string{"AUTH_SESSION_ABSOLUTE_MAX_AGE"}, &cfg.Policy.AbsoluteLifetime},
-	} {
-		if v, name := get(d.names...); v != "" {
-			dur, err := parseDuration(v)
-			if err != nil || dur <= 0 {
-				errs.add(name, "must be a positive duration (8h) or a number of seconds, got %q", v)
-				continue
-			}
-			*d.dst = dur
+// loadSessionCache reads the bounds of the session read cache: on by
+// default, 5 s at most between a change made outside the cache's reach and
+// its effect (other replicas' changes arrive through LISTEN/NOTIFY within
+// moments); AUTH_SESSION_CACHE_TTL=0 turns it off.
+func loadSessionCache(v vars, c *store.CacheConfig) {
+	*c = store.CacheConfig{TTL: 5 * time.Second, MaxEntries: 100_000, MaxBytes: 64 << 20}
+	if s, name := v.get("AUTH_SESSION_CACHE_TTL"); s != "" {
+		d, err := parseDuration(s)
+		if err != nil || d < 0 || d > time.Minute {
+			v.errs.add(name, "must be a duration from 0 (off) to 1m, got %q", s)
+		} else {
+			c.TTL = d
 		}
 	}
-	if _, set := lookup("AUTH_SESSION_ABSOLUTE_MAX_AGE"); !set && cfg.Policy.AbsoluteLifetime < cfg.Policy.MaxAge {
+	v.intRange(&c.MaxEntries, 1, 10_000_000, "an integer", "AUTH_SESSION_CACHE_MAX_ENTRIES")
+	mb := int(c.MaxBytes >> 20)
+	v.intRange(&mb, 1, 65536, "a number of MiB", "AUTH_SESSION_CACHE_MAX_MB")
+	c.MaxBytes = int64(mb) << 20
+}
+
+// loadSessionPolicy reads the session lifetimes (Auth.js maxAge / updateAge,
+// in seconds or Go durations) and checks them against each other.
+func loadSessionPolicy(v vars, cfg *Config) {
+	cfg.Policy = domain.DefaultSessionPolicy()
+	v.positiveDuration(&cfg.Policy.MaxAge, "8h", "AUTH_SESSION_MAX_AGE")
+	v.positiveDuration(&cfg.Policy.UpdateAge, "8h", "AUTH_SESSION_UPDATE_AGE")
+	v.positiveDuration(&cfg.Policy.AbsoluteLifetime, "8h", "AUTH_SESSION_ABSOLUTE_MAX_AGE")
+	if !v.set("AUTH_SESSION_ABSOLUTE_MAX_AGE") && cfg.Policy.AbsoluteLifetime < cfg.Policy.MaxAge {
 		cfg.Policy.AbsoluteLifetime = 3 * cfg.Policy.MaxAge
 	}
-	if err := cfg.Policy.Validate(); err != nil {
-		var ve *domain.ValidationError
-		if errors.As(err, &ve) {
-			errs.add(policyVar(ve.Field), "%s", ve.Reason)
-		}
+	var ve *domain.ValidationError
+	if err := cfg.Policy.Validate(); errors.As(err, &ve) {
+		v.errs.add(policyVar(ve.Field), "%s", ve.Reason)
 	}
+}
 
+// loadCleanup reads how often serve deletes expired rows, and how many at a time.
+func loadCleanup(v vars, cfg *Config) {
 	cfg.CleanupInterval = 10 * time.Minute
-	if v, name := get("AUTH_CLEANUP_INTERVAL"); v != "" {
-		d, err := parseDuration(v)
+	if s, name := v.get("AUTH_CLEANUP_INTERVAL"); s != "" {
+		d, err := parseDuration(s)
 		if err != nil || d < 0 || (d > 0 && d < time.Second) {
-			errs.add(name, "must be a duration of at least 1s (or 0 to disable), got %q", v)
+			v.errs.add(name, "must be a duration of at least 1s (or 0 to disable), got %q", s)
 		}
 		cfg.CleanupInterval = d
 	}
 	cfg.CleanupBatchSize = 1000
-	if v, name := get("AUTH_CLEANUP_BATCH_SIZE"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 5000 {
-			errs.add(name, "must be an integer from 1 to 5000, got %q", v)
-		}
-		cfg.CleanupBatchSize = n
-	}
+	v.intRange(&cfg.CleanupBatchSize, 1, 5000, "an integer", "AUTH_CLEANUP_BATCH_SIZE")
+}
 
-	// Identity provider.
-	issuer, issuerVar := get("AUTH_KEYCLOAK_ISSUER", "KEYCLOAK_ISSUER")
-	clientID, idVar := get("AUTH_KEYCLOAK_ID", "KEYCLOAK_CLIENT_ID")
-	clientSecret, _ := get("AUTH_KEYCLOAK_SECRET", "KEYCLOAK_CLIENT_SECRET")
-	switch {
-	case issuer == "" && cfg.Production:
-		errs.add("AUTH_KEYCLOAK_ISSUER", "required in production (the embedded development IdP is refused)")
-	case issuer == "":
-		if clientID != "" {
-			errs.add("AUTH_KEYCLOAK_ISSUER", "required when %s is set", idVar)
+// loadIdentityProvider reads the Keycloak client. In production every
+// missing part is reported at once, issuer or not.
+func loadIdentityProvider(v vars, cfg *Config) {
+	issuer, issuerVar := v.get("AUTH_KEYCLOAK_ISSUER", "KEYCLOAK_ISSUER")
+	clientID, idVar := v.get("AUTH_KEYCLOAK_ID", "KEYCLOAK_CLIENT_ID")
+	clientSecret, _ := v.get("AUTH_KEYCLOAK_SECRET", "KEYCLOAK_CLIENT_SECRET")
+	if cfg.Production {
+		if issuer == "" {
+			v.errs.add("AUTH_KEYCLOAK_ISSUER", "required in production (the embedded development IdP is refused)")
 		}
-	default:
-		if u, err := url.Parse(issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs.add(issuerVar, "must be an absolute http(s) URL such as https://keycloak.example.com/realms/crm, got %q", issuer)
+		if clientSecret == "" {
+			v.errs.add("AUTH_KEYCLOAK_SECRET", "required in production (a confidential client)")
+		}
+	}
+	switch {
+	case issuer == "" && clientID != "" && !cfg.Production:
+		v.errs.add("AUTH_KEYCLOAK_ISSUER", "required when %s is set", idVar)
+	case issuer == "" && cfg.Production && clientID == "":
+		v.errs.add("AUTH_KEYCLOAK_ID", "required in production")
+	case issuer != "":
+		if u, ok := parseHTTPURL(issuer); !ok {
+			v.errs.add(issuerVar, "must be an absolute http(s) URL such as https://keycloak.example.com/realms/crm, got %q", issuer)
 		} else if cfg.Production && u.Scheme != "https" {
-			errs.add(issuerVar, "must be https in production")
+			v.errs.add(issuerVar, "must be https in production")
 		}
 		if clientID == "" {
-			errs.add("AUTH_KEYCLOAK_ID", "required when AUTH_KEYCLOAK_ISSUER is set")
-		}
-		if clientSecret == "" && cfg.Production {
-			errs.add("AUTH_KEYCLOAK_SECRET", "required in production (a confidential client)")
+			v.errs.add("AUTH_KEYCLOAK_ID", "required when AUTH_KEYCLOAK_ISSUER is set")
 		}
 		cfg.Keycloak = &keycloak.Config{Issuer: strings.TrimSuffix(issuer, "/"), ClientID: clientID, ClientSecret: clientSecret}
 	}
 	cfg.IdPMaxConcurrency = application.DefaultIdPMaxConcurrency
-	if v, name := get("AUTH_IDP_MAX_CONCURRENCY"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10000 {
-			errs.add(name, "must be concurrent IdP token requests from 1 to 10000, got %q", v)
+	v.intRange(&cfg.IdPMaxConcurrency, 1, 10000, "concurrent IdP token requests", "AUTH_IDP_MAX_CONCURRENCY")
+	if s, name := v.get("AUTH_POST_LOGOUT_REDIRECT_URL"); s != "" {
+		if _, ok := parseHTTPURL(s); !ok {
+			v.errs.add(name, "must be an absolute http(s) URL, got %q", s)
 		}
-		cfg.IdPMaxConcurrency = n
+		cfg.HTTP.PostLogoutRedirectURL = s
 	}
-	if v, name := get("AUTH_POST_LOGOUT_REDIRECT_URL"); v != "" {
-		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs.add(name, "must be an absolute http(s) URL, got %q", v)
-		}
-		cfg.HTTP.PostLogoutRedirectURL = v
-	}
+}
 
-	// Backend API and proxy.
-	if v, name := get("BACKEND_API_URL", "NEXT_PUBLIC_SPRING_API_URL", "SPRING_API_URL"); v != "" {
-		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-			errs.add(name, "must be an absolute http(s) URL without a query, got %q", v)
+// loadBackend reads the backend API the proxy forwards to and its per-path
+// role rules.
+func loadBackend(v vars, cfg *Config) {
+	if s, name := v.get("BACKEND_API_URL", "NEXT_PUBLIC_SPRING_API_URL", "SPRING_API_URL"); s != "" {
+		if u, ok := parseHTTPURL(s); !ok || u.RawQuery != "" {
+			v.errs.add(name, "must be an absolute http(s) URL without a query, got %q", s)
 		} else {
 			cfg.Upstream = u
 		}
 	}
-	if v, name := get("AUTH_PROXY_RULES"); v != "" {
-		rules, err := parseProxyRules(v)
+	if s, name := v.get("AUTH_PROXY_RULES"); s != "" {
+		rules, err := parseProxyRules(s)
 		if err != nil {
-			errs.add(name, "%v", err)
+			v.errs.add(name, "%v", err)
 		}
 		cfg.ProxyRules = rules
 	}
-	if v, name := get("AUTH_TOKEN_ENDPOINT"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs.add(name, "must be true or false, got %q", v)
-		}
-		cfg.HTTP.DisableTokenEndpoint = !b
-	}
-	if v, name := get("AUTH_SIGNIN_RATE_LIMIT"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100000 {
-			errs.add(name, "must be sign-ins per second per client IP from 1 to 100000, got %q", v)
-		}
-		cfg.HTTP.SignInRateLimit = n
-	}
-	if v, name := get("AUTH_ACCEPT_LEGACY_COOKIES"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs.add(name, "must be true or false, got %q", v)
-		}
-		cfg.HTTP.AcceptLegacyCookies = b
-	}
-	cfg.HTTP.MetricsToken, _ = get("AUTH_METRICS_TOKEN")
-	if v, name := get("AUTH_TOKEN_RATE_LIMIT"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10000 {
-			errs.add(name, "must be requests per second from 1 to 10000, got %q", v)
-		}
-		cfg.HTTP.TokenRateLimit = n
-	}
+}
 
-	// Secrets last: a development secret is only generated when the rest is valid.
-	if len(errs.problems) > 0 {
-		return cfg, errs
-	}
-	secrets, generated, err := loadSecrets(get, cfg.Production, cfg.DataDir)
-	if err != nil {
-		errs.add("AUTH_SECRET", "%v", err)
-		return cfg, errs
-	}
-	cfg.Secrets, cfg.GeneratedSecret = secrets, generated
-	cfg.HTTP.Secrets = secrets
-	return cfg, nil
+// loadHTTPOptions reads the switches and limits of the HTTP surface.
+func loadHTTPOptions(v vars, cfg *Config) {
+	tokenEndpoint := true
+	v.bool(&tokenEndpoint, "AUTH_TOKEN_ENDPOINT")
+	cfg.HTTP.DisableTokenEndpoint = !tokenEndpoint
+	v.intRange(&cfg.HTTP.SignInRateLimit, 1, 100000, "sign-ins per second per client IP", "AUTH_SIGNIN_RATE_LIMIT")
+	v.bool(&cfg.HTTP.AcceptLegacyCookies, "AUTH_ACCEPT_LEGACY_COOKIES")
+	cfg.HTTP.MetricsToken, _ = v.get("AUTH_METRICS_TOKEN")
+	v.intRange(&cfg.HTTP.TokenRateLimit, 1, 10000, "requests per second", "AUTH_TOKEN_RATE_LIMIT")
 }
 
 func policyVar(field string) string {
@@ -387,24 +342,16 @@ func policyVar(field string) string {
 	}
 }
 
-// parseDuration accepts Go durations ("8h", "90m") and plain seconds ("28800"),
-// the unit Auth.js uses for maxAge.
-func parseDuration(v string) (time.Duration, error) {
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return time.Duration(n) * time.Second, nil
-	}
-	return time.ParseDuration(v)
-}
-
 // minSecretBytes is the least entropy accepted in production: 32 bytes, what
 // `npx auth secret` / `openssl rand -base64 32` produce.
 const minSecretBytes = 32
 
 // loadSecrets reads AUTH_SECRET (a comma-separated list; the first encrypts,
 // all decrypt) or AUTH_SECRET_1..AUTH_SECRET_3 as Auth.js allows for rotation.
-// Without one outside production, a development secret is generated once and
-// kept in the data folder so sessions survive restarts.
-func loadSecrets(get func(...string) (string, string), production bool, dataDir string) ([][]byte, bool, error) {
+// Without one outside production, a development secret is generated once
+// (when generate is set) and kept in the data folder so sessions survive
+// restarts.
+func loadSecrets(get func(...string) (string, string), production bool, dataDir string, generate bool) ([][]byte, bool, error) {
 	var raw []string
 	if v, _ := get("AUTH_SECRET", "NEXTAUTH_SECRET"); v != "" {
 		raw = strings.Split(v, ",")
@@ -434,6 +381,9 @@ func loadSecrets(get func(...string) (string, string), production bool, dataDir 
 	path := filepath.Join(dataDir, "dev-secret")
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= minSecretBytes {
 		return [][]byte{[]byte(strings.TrimSpace(string(b)))}, true, nil
+	}
+	if !generate {
+		return nil, false, nil
 	}
 	var b [32]byte
 	_, _ = rand.Read(b[:])

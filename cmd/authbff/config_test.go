@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -103,4 +104,51 @@ func TestLoadConfigProduction(t *testing.T) {
 	require.Equal(t, ":4000", cfg.HTTP.ListenAddr)
 	require.True(t, cfg.HTTP.Secure())
 	require.Equal(t, 8*time.Hour, cfg.Policy.MaxAge)
+}
+
+// A bad production environment lists every problem in one run, each under
+// its variable's name, and the command exits with status 2: an operator
+// fixes them all at once instead of in rounds.
+func TestLoadConfigReportsEveryProductionProblemAtOnce(t *testing.T) {
+	bad := map[string]string{
+		"AUTH_ENV":                "production",
+		"AUTH_DATA_DIR":           t.TempDir(),
+		"AUTH_URL":                "http://app.example.com/api/auth",
+		"DATABASE_URL":            "postgres://u@db.internal/db?sslmode=disable",
+		"DB_POOL_SIZE":            "0",
+		"AUTH_DEBUG":              "maybe",
+		"AUTH_SESSION_MAX_AGE":    "forever",
+		"AUTH_CLEANUP_BATCH_SIZE": "9000",
+		"AUTH_TOKEN_RATE_LIMIT":   "-1",
+		"AUTH_TRUSTED_PROXIES":    "nope",
+		"BACKEND_API_URL":         "not a url",
+		"AUTH_SECRET":             "short",
+	}
+	_, err := LoadConfig(envOf(bad))
+	require.Error(t, err)
+	for _, name := range []string{
+		"AUTH_URL", "DATABASE_URL", "DB_POOL_SIZE", "AUTH_DEBUG", "AUTH_SESSION_MAX_AGE",
+		"AUTH_CLEANUP_BATCH_SIZE", "AUTH_TOKEN_RATE_LIMIT", "AUTH_TRUSTED_PROXIES", "BACKEND_API_URL",
+		"AUTH_KEYCLOAK_ISSUER", "AUTH_KEYCLOAK_ID", "AUTH_KEYCLOAK_SECRET", "AUTH_SECRET",
+	} {
+		require.Contains(t, err.Error(), "\n  "+name+": ", "every problem is reported in the same run")
+	}
+	t.Logf("%v", err)
+
+	var stdout, stderr strings.Builder
+	err = run(t.Context(), []string{"validate"}, &stdout, &stderr, envOf(bad))
+	var ec exitCode
+	require.ErrorAs(t, err, &ec)
+	require.Equal(t, 2, ec.code)
+}
+
+// Outside production a development secret is generated only when the rest is
+// valid, so a typo never leaves a stray file behind.
+func TestLoadConfigGeneratesNoSecretForABadDevelopmentConfig(t *testing.T) {
+	dir := t.TempDir()
+	_, err := LoadConfig(envOf(map[string]string{"AUTH_DATA_DIR": dir, "PORT": "x"}))
+	require.ErrorContains(t, err, "PORT: ")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Empty(t, entries)
 }

@@ -8,7 +8,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/authbff/authbff/adapters/crypto"
+	"github.com/authbff/authbff/adapters/tokencipher"
 	"github.com/authbff/authbff/adapters/nextauth"
 	"github.com/authbff/authbff/adapters/store"
 	"github.com/authbff/authbff/application"
@@ -82,7 +82,7 @@ func importCmd(ctx context.Context, cfg Config, args []string, out, logOut io.Wr
 	if err != nil {
 		return exitCode{2, fmt.Errorf("import nextauth: %w", err)}
 	}
-	cipher, err := crypto.NewTokenCipher(crypto.Secrets(cfg.Secrets))
+	cipher, err := tokencipher.NewTokenCipher(tokencipher.Secrets(cfg.Secrets))
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@
 //	authbff sessions cleanup|stats  delete expired sessions; print statistics
 //	authbff sessions revoke --user  end every session of a user
 //	authbff import nextauth --from  take over a NextAuth database (users, sessions)
+//	authbff users count             how many users are stored
 package main
 
 import (
@@ -35,6 +36,7 @@ commands:
   sessions revoke --user U     end every session of a user (id or email)
   import nextauth --from URL   copy a NextAuth database's users and live sessions
                                (--dry-run, --merge; see import nextauth -h)
+  users count                  print how many users are stored
 
 Configuration comes from the environment (and .env); see README.md.
 `
@@ -75,7 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 	if err := loadDotEnv(); err != nil {
 		return exitCode{2, err}
 	}
-	cfg, err := LoadConfig(lookup)
+	cfg, err := loadConfig(lookup, args[0] == "serve")
 	if err != nil {
 		return exitCode{2, err}
 	}
@@ -92,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 		return sessionsCmd(ctx, cfg, args[1:], stdout, stderr)
 	case "import":
 		return importCmd(ctx, cfg, args[1:], stdout, stderr)
+	case "users":
+		return usersCmd(ctx, cfg, args[1:], stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return exitCode{2, fmt.Errorf("unknown command %q", args[0])}

@@ -167,12 +167,16 @@ func TestSessionReadIsOneRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 
 	countQueries := func() int { return strings.Count(logs.String(), `"msg":"db query"`) }
+	// The access log line is written once the handler has finished, so every
+	// statement of the request is logged by the time it lands.
+	sessionReads := func() int { return strings.Count(logs.String(), `"method":"GET","path":"/api/auth/session"`) }
 	for i := 0; i < 3; i++ {
-		before := countQueries()
+		before, reads := countQueries(), sessionReads()
 		s, _, err := browser.Session()
 		require.NoError(t, err)
 		require.NotNil(t, s)
-		time.Sleep(50 * time.Millisecond) // let the access log line land
+		require.Eventually(t, func() bool { return sessionReads() > reads }, 5*time.Second, 5*time.Millisecond,
+			"the access log line of GET /api/auth/session lands")
 		require.Equal(t, 1, countQueries()-before, "GET /api/auth/session #%d", i+1)
 	}
 	require.NotContains(t, logs.String(), "token_hash", "statement text is never logged")
@@ -212,7 +216,7 @@ func TestCachedSessionReadSkipsTheDatabase(t *testing.T) {
 	require.Nil(t, s, "a sign-out is seen at once by the replica that made it")
 }
 
-// TestBoundedInputs is SECURITY.md R9 in miniature: oversized bodies,
+// TestBoundedInputs is docs/security.md R9 in miniature: oversized bodies,
 // cookies and tokens are refused with a 4xx, quickly, before any parsing.
 func TestBoundedInputs(t *testing.T) {
 	base, _ := startServe(t, map[string]string{})
@@ -260,12 +264,14 @@ func TestBoundedInputs(t *testing.T) {
 	require.Equal(t, base+"/api/auth/error?error=Configuration", body["url"])
 }
 
-// TestGracefulShutdownFinishesInFlightRequests is SECURITY.md R12 in
+// TestGracefulShutdownFinishesInFlightRequests is docs/security.md R12 in
 // miniature: a proxied request that is in flight when SIGTERM arrives still
 // completes, and serve then returns without error.
 func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
+	arrived, release := make(chan struct{}), make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		time.Sleep(time.Second)
+		close(arrived)
+		<-release // answer only once serve is shutting down
 		_, _ = w.Write([]byte(`{"slow":true}`))
 	}))
 	defer slow.Close()
@@ -296,8 +302,17 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 		}
 		result <- r
 	}()
-	time.Sleep(300 * time.Millisecond) // the request is now waiting on the upstream
-	cancel()                           // what SIGTERM does
+	<-arrived // the request is now waiting on the upstream
+	cancel()  // what SIGTERM does
+	// Shutdown closes the listener first, then waits for in-flight requests.
+	require.Eventually(t, func() bool {
+		r, err := http.Get(base + "/healthz")
+		if err == nil {
+			r.Body.Close()
+		}
+		return err != nil
+	}, 10*time.Second, 5*time.Millisecond, "the listener closes")
+	close(release)
 	r := <-result
 	require.Equal(t, http.StatusOK, r.Status, "the in-flight request completed")
 	require.JSONEq(t, `{"slow":true}`, string(r.Body))

@@ -17,6 +17,9 @@ import (
 // dependency with one line that names the problem.
 func validateCmd(ctx context.Context, cfg Config, out io.Writer) error {
 	fmt.Fprintf(out, "ok   configuration (%s mode, %s database, public URL %s)\n", mode(cfg), cfg.Store.Dialect, cfg.HTTP.PublicURL)
+	if err := checkSQLiteExists(cfg); err != nil {
+		return err
+	}
 	db, m, err := openMigrator(cfg)
 	if err != nil {
 		return fmt.Errorf("database: %w", err)

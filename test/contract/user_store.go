@@ -432,6 +432,23 @@ func UserStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		}
 	})
 
+	t.Run("case=count users counts each user once", func(t *testing.T) {
+		t.Parallel()
+		env := newEnv(t)
+		n, err := env.Users.CountUsers(t.Context())
+		require.NoError(t, err)
+		require.Zero(t, n)
+		in := identity(base)
+		for range 2 { // a second sign-in of the same identity is the same user
+			_, err := env.Users.SyncIdentity(t.Context(), in)
+			require.NoError(t, err)
+		}
+		newUser(t, env)
+		n, err = env.Users.CountUsers(t.Context())
+		require.NoError(t, err)
+		require.EqualValues(t, 2, n)
+	})
+
 	t.Run("case=roles and organizations of an unknown user are empty", func(t *testing.T) {
 		t.Parallel()
 		env := newEnv(t)

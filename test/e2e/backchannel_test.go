@@ -11,7 +11,7 @@ import (
 	"github.com/authbff/authbff/test/authjsclient"
 )
 
-// TestAdminLogoutAtKeycloakEndsTheSessionAtOnce is SECURITY.md R5 with the
+// TestAdminLogoutAtKeycloakEndsTheSessionAtOnce is docs/security.md R5 with the
 // real Keycloak: an admin logs alice out through Keycloak's admin REST API;
 // Keycloak POSTs a logout token to authbff's back-channel endpoint before its
 // call returns, so by then her row is gone and her cookie gets null.

@@ -98,7 +98,7 @@ func (k *kcAdmin) events(eventType, sid string) []kcEvent {
 func eventually(count func() int, want int) int {
 	got := count()
 	for deadline := time.Now().Add(5 * time.Second); got != want && time.Now().Before(deadline); got = count() {
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // poll interval: Keycloak writes events asynchronously
 	}
 	return got
 }

@@ -56,7 +56,7 @@ func (c cookieTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-// TestRefreshIsSerialisedAcrossTwoProcesses is SECURITY.md R1 against the
+// TestRefreshIsSerialisedAcrossTwoProcesses is docs/security.md R1 against the
 // real Keycloak with refresh-token rotation and reuse detection
 // (revokeRefreshToken, refreshTokenMaxReuse 0): after the access token
 // expires, 100 concurrent token and proxy requests spread over two authbff
@@ -69,7 +69,7 @@ func TestRefreshIsSerialisedAcrossTwoProcesses(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	up := newUpstream(t)
-	// AUTH_DEBUG on: even debug logs must not carry a token (SECURITY R14).
+	// AUTH_DEBUG on: even debug logs must not carry a token (docs/security.md R14).
 	extra := map[string]string{"BACKEND_API_URL": up.srv.URL + "/api", "AUTH_TOKEN_RATE_LIMIT": "1000", "AUTH_DEBUG": "true"}
 	a := e.start("", extra)
 	b := e.start("", extra)

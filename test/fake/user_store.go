@@ -37,67 +37,35 @@ func NewUserStore() *UserStore {
 
 var _ ports.UserStore = (*UserStore)(nil)
 
-// SyncIdentity implements ports.UserStore. Every check runs before the first
-// change, so a failed sync changes nothing, like the store's transaction.
+// SyncIdentity implements ports.UserStore. The identity rules are the
+// domain's; this only persists their result, and checks the uniqueness
+// constraints the database enforces before the first change, so a failed
+// sync changes nothing, like the store's transaction.
 func (s *UserStore) SyncIdentity(_ context.Context, in ports.IdentitySync) (domain.User, error) {
-	if in.Provider == "" || in.Subject == "" {
-		return domain.User{}, &domain.ValidationError{Field: "Subject", Reason: "provider and subject are required"}
+	id := in.Identity()
+	if err := id.Validate(); err != nil {
+		return domain.User{}, err
 	}
-	for _, r := range in.Roles {
-		if err := r.Validate(); err != nil {
-			return domain.User{}, err
-		}
-	}
-	for _, o := range in.Organizations {
-		if err := o.Validate(); err != nil {
-			return domain.User{}, err
-		}
-	}
-	now := micro(in.Now)
-	email := domain.NormalizeEmail(in.Email)
-
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := accountKey{in.Provider, in.Subject}
-	id, known := s.accounts[key]
-	u := s.users[id]
-	if !known {
-		u = domain.User{ID: domain.NewID(), CreatedAt: now}
+	var stored *domain.User
+	if uid, known := s.accounts[key]; known {
+		u := s.users[uid]
+		stored = &u
 	}
-	u.Name, u.Email, u.Image, u.UpdatedAt = in.Name, email, in.Image, now
-	switch {
-	case !in.EmailVerified:
-		u.EmailVerified = nil
-	case u.EmailVerified == nil:
-		v := now
-		u.EmailVerified = &v
-	}
-	if err := (domain.User{ID: u.ID, Email: u.Email}).Validate(); err != nil {
+	u, err := id.MergeInto(stored, micro(in.Now))
+	if err != nil {
 		return domain.User{}, err
 	}
-	if email != "" {
-		for _, other := range s.users {
-			if other.ID != u.ID && other.Email == email {
-				return domain.User{}, fmt.Errorf("sync identity: %w: email in use", domain.ErrConflict)
-			}
-		}
+	orgs := id.DistinctOrganizations()
+	if err := s.checkUniqueLocked(u, orgs); err != nil {
+		return domain.User{}, err
 	}
-	orgs := dedupeOrganizations(in.Organizations)
-	for _, o := range orgs {
-		if o.ID == "" {
-			continue
-		}
-		for alias, stored := range s.orgs {
-			if stored.ID == o.ID && alias != o.Alias {
-				return domain.User{}, fmt.Errorf("sync identity: %w: organization id in use", domain.ErrConflict)
-			}
-		}
-	}
-
 	s.users[u.ID] = u
 	s.accounts[key] = u.ID
 	roles := map[domain.Role]bool{}
-	for _, r := range in.Roles {
+	for _, r := range id.DistinctRoles() {
 		roles[r] = true
 	}
 	s.roles[u.ID] = roles
@@ -110,16 +78,7 @@ func (s *UserStore) SyncIdentity(_ context.Context, in ports.IdentitySync) (doma
 				stored.ID = domain.NewID()
 			}
 		}
-		// A claim may carry only the alias: keep what we know.
-		if o.Name != "" {
-			stored.Name = o.Name
-		}
-		if o.TenantID != "" {
-			stored.TenantID = o.TenantID
-		}
-		if o.ExternalID != "" { // a sync without the IdP's id keeps the known one
-			stored.ExternalID = o.ExternalID
-		}
+		stored = stored.Merge(o)
 		s.orgs[o.Alias] = stored
 		members[stored.ID] = true
 	}
@@ -127,16 +86,27 @@ func (s *UserStore) SyncIdentity(_ context.Context, in ports.IdentitySync) (doma
 	return cloneUser(u), nil
 }
 
-func dedupeOrganizations(in []domain.Organization) []domain.Organization {
-	seen := map[string]bool{}
-	out := make([]domain.Organization, 0, len(in))
-	for _, o := range in {
-		if !seen[o.Alias] {
-			seen[o.Alias] = true
-			out = append(out, o)
+// checkUniqueLocked is the database's unique constraints: one user per email,
+// one organization per id.
+func (s *UserStore) checkUniqueLocked(u domain.User, orgs []domain.Organization) error {
+	if u.Email != "" {
+		for _, other := range s.users {
+			if other.ID != u.ID && other.Email == u.Email {
+				return fmt.Errorf("sync identity: %w: email in use", domain.ErrConflict)
+			}
 		}
 	}
-	return out
+	for _, o := range orgs {
+		if o.ID == "" {
+			continue
+		}
+		for alias, stored := range s.orgs {
+			if stored.ID == o.ID && alias != o.Alias {
+				return fmt.Errorf("sync identity: %w: organization id in use", domain.ErrConflict)
+			}
+		}
+	}
+	return nil
 }
 
 // User implements ports.UserStore.
@@ -177,6 +147,13 @@ func (s *UserStore) Organizations(_ context.Context, userID string) ([]domain.Or
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.organizationsLocked(userID), nil
+}
+
+// CountUsers implements ports.UserStore.
+func (s *UserStore) CountUsers(context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int64(len(s.users)), nil
 }
 
 func (s *UserStore) rolesLocked(userID string) []domain.Role {

@@ -22,7 +22,7 @@ type cleanupOptions struct {
 	limit       time.Duration
 }
 
-// cleanupCmd measures SECURITY.md R8: a fixed-rate session load (R7) runs for
+// cleanupCmd measures docs/security.md R8: a fixed-rate session load (R7) runs for
 // a baseline, then `authbff sessions cleanup` purges the expired rows while it
 // continues. It reports the cleanup's duration, its longest DELETE, and the
 // lookup p99 during the cleanup against the baseline.

@@ -1,7 +1,7 @@
 // Command load is authbff's load tool: it seeds a PostgreSQL database with
 // sessions whose cookies it can rebuild, drives GET /api/auth/session with a
 // closed-loop (or fixed-rate) HTTP load, measures a session cleanup under load
-// (SECURITY.md R7, R8), and serves the session route in-process with a CPU
+// (docs/security.md R7, R8), and serves the session route in-process with a CPU
 // profile. test/load/session-bench.sh runs the whole measurement.
 //
 //	go run ./test/load seed -database-url URL -live N -expired M

@@ -5,7 +5,7 @@
 #
 #   test/load/session-bench.sh            one run: 100k live sessions, 64 connections, 30 s (~1 min)
 #   test/load/session-bench.sh pool       the same load for connection_limit 10, 20 and 32 (~2 min)
-#   test/load/session-bench.sh cleanup    R7/R8: 1M expired + 100k live, 500 req/s,
+#   test/load/session-bench.sh cleanup    docs/security.md R7/R8: 1M expired + 100k live, 500 req/s,
 #                                         `authbff sessions cleanup` during the load (several minutes)
 #   test/load/session-bench.sh yardsticks authbff without its session cache, the reference server
 #                                         (net/http + pgx, one prepared lookup, the same JSON), the HTTP

@@ -1,5 +1,5 @@
 // Package resilience runs authbff as a real process against its own
-// PostgreSQL cluster and breaks things underneath it (SECURITY.md R3).
+// PostgreSQL cluster and breaks things underneath it (docs/security.md R3).
 package resilience
 
 import (
@@ -99,7 +99,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 			}
 		}
 		require.Less(t, i, 300, "authbff did not become ready")
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // poll interval while the process starts
 	}
 
 	// 20 signed-in browsers.
@@ -156,11 +156,11 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 				mu.Lock()
 				samples = append(samples, s)
 				mu.Unlock()
-				time.Sleep(5 * time.Millisecond)
+				time.Sleep(5 * time.Millisecond) // paces each browser: the steady load is the scenario
 			}
 		}()
 	}
-	time.Sleep(restartAt)
+	time.Sleep(restartAt) // the restart happens under load that has been running for a while
 	restartBegan := time.Since(start)
 	out, err = exec.Command(script, "restart", pgDir, "fast").CombinedOutput()
 	require.NoError(t, err, string(out))

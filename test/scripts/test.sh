@@ -3,7 +3,7 @@
 # loopback ports, run lint and the whole test suite with the race detector,
 # and stop the services whatever happens.
 #
-#   test/scripts/test.sh          lint + go test -race ./...
+#   test/scripts/test.sh          lint + go test -race ./... + a short run of every fuzz target
 #   test/scripts/test.sh bench    the Go benchmarks against the same services
 #
 # Uses TEST_DATABASE_URL when set; otherwise starts a throwaway PostgreSQL
@@ -135,6 +135,19 @@ grep -E '^(ok|FAIL|panic:|--- (PASS|FAIL|SKIP))|^    --- (PASS|FAIL|SKIP): Test[
 if [ $status -ne 0 ]; then
   echo "==> failures (from test-output.log):"
   grep -E -B2 -A25 '^\s*--- FAIL' "$root/test-output.log" | head -300 || true
+fi
+# Every fuzz target for a short while (FUZZTIME, 10s by default), so CI
+# exercises them beyond their seed corpora; `make fuzz` runs them longer.
+echo "==> fuzz (${FUZZTIME:-10s} per target)"
+set +e
+make --no-print-directory fuzz FUZZTIME="${FUZZTIME:-10s}" >"$root/fuzz-output.log" 2>&1
+fuzz_status=$?
+set -e
+grep -E '^(==>|ok|FAIL|---)' "$root/fuzz-output.log" || true
+if [ $fuzz_status -ne 0 ]; then
+  echo "==> fuzz failure (from fuzz-output.log; the crasher is saved under the package's testdata/fuzz):"
+  tail -40 "$root/fuzz-output.log"
+  [ $status -ne 0 ] || status=$fuzz_status
 fi
 passed=$(grep -c '^--- PASS' "$root/test-output.log" || true)
 failed=$(grep -c '^--- FAIL' "$root/test-output.log" || true)

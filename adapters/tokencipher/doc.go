@@ -1,5 +1,5 @@
-// Package crypto seals the OAuth tokens authbff stores: AES-256-GCM with keys
+// Package tokencipher seals the OAuth tokens authbff stores: AES-256-GCM with keys
 // derived from AUTH_SECRET by HKDF-SHA256.
 //
 // Import rule: ports, the standard library, fx in module.go only.
-package crypto
+package tokencipher

@@ -1,4 +1,4 @@
-package crypto_test
+package tokencipher_test
 
 import (
 	"bytes"
@@ -6,11 +6,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/authbff/authbff/adapters/crypto"
+	"github.com/authbff/authbff/adapters/tokencipher"
 )
 
 func TestSealOpenRoundTrip(t *testing.T) {
-	c, err := crypto.NewTokenCipher([][]byte{[]byte("first-secret-with-enough-entropy!!")})
+	c, err := tokencipher.NewTokenCipher([][]byte{[]byte("first-secret-with-enough-entropy!!")})
 	require.NoError(t, err)
 	sealed, err := c.Seal("eyJhbGciOi.access.token")
 	require.NoError(t, err)
@@ -31,32 +31,32 @@ func TestSealOpenRoundTrip(t *testing.T) {
 }
 
 func TestTamperingIsDetected(t *testing.T) {
-	c, _ := crypto.NewTokenCipher([][]byte{[]byte("k1")})
+	c, _ := tokencipher.NewTokenCipher([][]byte{[]byte("k1")})
 	sealed, _ := c.Seal("refresh-token")
 	for i := range sealed {
 		bad := bytes.Clone(sealed)
 		bad[i] ^= 0x01
 		_, err := c.Open(bad)
-		require.ErrorIs(t, err, crypto.ErrUndecryptable, "flipping byte %d", i)
+		require.ErrorIs(t, err, tokencipher.ErrUndecryptable, "flipping byte %d", i)
 	}
 	_, err := c.Open(sealed[:10])
-	require.ErrorIs(t, err, crypto.ErrUndecryptable)
+	require.ErrorIs(t, err, tokencipher.ErrUndecryptable)
 }
 
 func TestKeyRotation(t *testing.T) {
-	old, _ := crypto.NewTokenCipher([][]byte{[]byte("old")})
+	old, _ := tokencipher.NewTokenCipher([][]byte{[]byte("old")})
 	sealedOld, _ := old.Seal("token-from-before")
 
-	rotated, _ := crypto.NewTokenCipher([][]byte{[]byte("new"), []byte("old")})
+	rotated, _ := tokencipher.NewTokenCipher([][]byte{[]byte("new"), []byte("old")})
 	got, err := rotated.Open(sealedOld)
 	require.NoError(t, err, "old values still open after rotation")
 	require.Equal(t, "token-from-before", got)
 
 	sealedNew, _ := rotated.Seal("token-after")
 	_, err = old.Open(sealedNew)
-	require.ErrorIs(t, err, crypto.ErrUndecryptable, "the first secret seals")
+	require.ErrorIs(t, err, tokencipher.ErrUndecryptable, "the first secret seals")
 
-	dropped, _ := crypto.NewTokenCipher([][]byte{[]byte("new")})
+	dropped, _ := tokencipher.NewTokenCipher([][]byte{[]byte("new")})
 	_, err = dropped.Open(sealedOld)
-	require.ErrorIs(t, err, crypto.ErrUndecryptable)
+	require.ErrorIs(t, err, tokencipher.ErrUndecryptable)
 }

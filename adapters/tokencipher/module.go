@@ -1,4 +1,4 @@
-package crypto
+package tokencipher
 
 import (
 	"go.uber.org/fx"
@@ -7,6 +7,6 @@ import (
 )
 
 // Module provides the TokenCipher from the supplied secrets.
-var Module = fx.Module("crypto",
+var Module = fx.Module("tokencipher",
 	fx.Provide(fx.Annotate(NewTokenCipher, fx.As(new(ports.TokenCipher)))),
 )

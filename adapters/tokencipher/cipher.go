@@ -1,4 +1,4 @@
-package crypto
+package tokencipher
 
 import (
 	"crypto/aes"

@@ -1,6 +1,0 @@
-package proxy
-
-import "go.uber.org/fx"
-
-// Module provides the reverse proxy.
-var Module = fx.Module("proxy", fx.Provide(New))
