@@ -32,6 +32,7 @@ commands:
   cleanup-under-load   fixed-rate load, then "authbff sessions cleanup" during it; p99 before vs during
   profile-serve        serve the session route in-process for a while and write a CPU profile
   reference-serve      the yardstick: net/http + pgx, one prepared lookup, the same session JSON (-memory: the HTTP ceiling)
+  upstream-serve       a minimal backend API for the proxy measurement
   ratios               read session-bench.sh yardsticks results on stdin, print the table and ratios
   createdb, dropdb     make and remove a throwaway database (helpers for session-bench.sh)
   freeport             print a free loopback port
@@ -74,6 +75,8 @@ func dispatch(ctx context.Context, args []string, out io.Writer) error {
 		return profileCmd(ctx, args[1:], out)
 	case "reference-serve":
 		return referenceCmd(ctx, args[1:], out)
+	case "upstream-serve":
+		return upstreamCmd(ctx, args[1:], out)
 	case "ratios":
 		return ratiosCmd(ctx, args[1:], out)
 	case "createdb":

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/authbff/authbff/adapters/crypto"
 	"github.com/authbff/authbff/adapters/store"
 )
 
@@ -30,6 +32,10 @@ type seedOptions struct {
 	live        int
 	expired     int
 	tokenBytes  int
+	// accessSecret, when set, gives every live session a real sealed
+	// access token (valid 24 h) under this AUTH_SECRET, so /api/proxy can
+	// be measured without refreshes.
+	accessSecret string
 }
 
 func seedCmd(ctx context.Context, args []string, out io.Writer) error {
@@ -40,6 +46,7 @@ func seedCmd(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.expired, "expired", 0, "expired sessions")
 	fs.IntVar(&o.tokenBytes, "token-bytes", 3200,
 		"sealed OAuth token bytes per session, split access/refresh/id 3:2:3 like real Keycloak tokens (0: none)")
+	fs.StringVar(&o.accessSecret, "access-secret", "", "AUTH_SECRET to seal a usable access token for every live session (for the proxy)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,6 +82,20 @@ func seed(ctx context.Context, o seedOptions, out io.Writer) error {
 	expiredTook, err := seedSessions(ctx, conn, expiredTokenPrefix, o.expired, now.Add(-9*time.Hour), time.Hour, blob)
 	if err != nil {
 		return err
+	}
+	if o.accessSecret != "" {
+		c, err := tokencipherFor(o.accessSecret)
+		if err != nil {
+			return err
+		}
+		sealed, err := c.Seal("load-access-token-" + strconv.FormatInt(now.Unix(), 10))
+		if err != nil {
+			return err
+		}
+		if _, err := conn.Exec(ctx, `UPDATE sessions SET access_token = $1, access_token_expires_at = now() + interval '24 hours'
+			WHERE expires > now()`, sealed); err != nil {
+			return fmt.Errorf("seal access tokens: %w", err)
+		}
 	}
 	t := time.Now()
 	if _, err := conn.Exec(ctx, "ANALYZE sessions"); err != nil {
@@ -134,4 +155,9 @@ func connect(ctx context.Context, databaseURL string) (*pgx.Conn, error) {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	return conn, nil
+}
+
+// tokencipherFor is authbff's token cipher for one AUTH_SECRET.
+func tokencipherFor(secret string) (*crypto.TokenCipher, error) {
+	return crypto.NewTokenCipher(crypto.Secrets{[]byte(secret)})
 }

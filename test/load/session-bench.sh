@@ -13,6 +13,8 @@
 #                                         cache on the same tokens and on a hot set of HOT (5000) of
 #                                         them, one after the other on the same database; prints the
 #                                         ratios (`make bench-load`, ~4 min)
+#   test/load/session-bench.sh proxy      p50 of GET /api/proxy/ping through authbff minus the same
+#                                         call to the upstream directly (PROXY_CONNS connections)
 #   test/load/session-bench.sh scale      session read p99 at a fixed rate with 10^5, 10^6 and 10^7
 #                                         sessions in the table (SCALES; tens of minutes, GBs of disk)
 #
@@ -92,7 +94,7 @@ start_serve() {
   port=$("$work/load" freeport)
   # exec: $! is authbff itself, so the trap's kill reaches it.
   (cd "$work" && exec "${clean_env[@]}" DATABASE_URL="$DB_URL${sep}connection_limit=$1" LISTEN_ADDR="127.0.0.1:$port" \
-    AUTH_SESSION_CACHE_TTL="${CACHE_TTL:-}" \
+    AUTH_SESSION_CACHE_TTL="${CACHE_TTL:-}" BACKEND_API_URL="${BACKEND_API_URL:-}" \
     AUTH_URL="http://127.0.0.1:$port/api/auth" "$root/bin/authbff" serve) >"$SERVE_LOG" 2>&1 &
   serve_pid=$!
   for _ in $(seq 1 150); do
@@ -142,7 +144,7 @@ pool)
   for p in $POOLS; do
     echo "==> connection_limit=$p"
     start_serve "$p"
-    line=$(load_run -warmup "${WARMUP}" -d "${POOL_DURATION:-20s}" | tee /dev/stderr | grep '^RESULT')
+    line=$(load_run -warmup "${WARMUP}" -d "${POOL_DURATION:-20s}" | tee -a /dev/stderr | grep '^RESULT')
     summary+="connection_limit=$p ${line#RESULT }"$'\n'
     stop_serve
   done
@@ -175,12 +177,35 @@ yardsticks)
       reference) start_reference "$POOL" ;;
       ceiling) start_reference "$POOL" -memory ;;
     esac
-    out=$(load_run -warmup "$WARMUP" -d "$DURATION" "${extra[@]}" | tee /dev/stderr)
+    out=$(load_run -warmup "$WARMUP" -d "$DURATION" "${extra[@]}" | tee -a /dev/stderr)
     results+="$target $(grep '^RESULT' <<<"$out" | cut -d' ' -f2-) $(grep '^CPUREQ' <<<"$out" | cut -d' ' -f2-)"$'\n'
     stop_serve
   done
   echo "==> yardsticks ($CONNS connections, $DURATION each, pool $POOL, $(nproc) CPUs)"
   "$work/load" ratios <<<"$results"
+  ;;
+proxy)
+  echo "==> seed $LIVE live sessions with usable access tokens"
+  "$work/load" seed -database-url "$DB_URL" -live "$LIVE" -access-secret "$SECRET"
+  # Two identical upstreams: the one behind authbff insists on the bearer
+  # token authbff adds; the one called directly cannot (the load tool sends
+  # no Authorization header).
+  up_port=$("$work/load" freeport)
+  "$work/load" upstream-serve -listen "127.0.0.1:$up_port" -require-bearer >/dev/null 2>&1 &
+  up_pid=$!
+  direct_port=$("$work/load" freeport)
+  "$work/load" upstream-serve -listen "127.0.0.1:$direct_port" >/dev/null 2>&1 &
+  direct_pid=$!
+  trap 'kill $up_pid $direct_pid 2>/dev/null || true; cleanup' EXIT INT TERM
+  BACKEND_API_URL="http://127.0.0.1:$up_port" start_serve "$POOL"
+  echo "==> through authbff: GET /api/proxy/ping"
+  via=$(load_run -path /api/proxy/ping -warmup "$WARMUP" -d "$DURATION" -c "${PROXY_CONNS:-8}" | tee -a /dev/stderr | grep '^RESULT')
+  echo "==> the upstream directly: GET /ping"
+  direct=$("$work/load" run -url "http://127.0.0.1:$direct_port" -path /ping -warmup "$WARMUP" -d "$DURATION" \
+    -c "${PROXY_CONNS:-8}" -sessions "$LIVE" | tee -a /dev/stderr | grep '^RESULT')
+  p50() { sed -E 's/.*p50_ms=([0-9.]+).*/\1/' <<<"$1"; }
+  echo "==> proxy overhead (${PROXY_CONNS:-8} connections): p50 $(p50 "$via") ms through authbff, $(p50 "$direct") ms direct:" \
+    "$(awk -v a="$(p50 "$via")" -v b="$(p50 "$direct")" 'BEGIN { printf "%.2f", a - b }') ms added"
   ;;
 scale)
   SCALES=${SCALES:-100000 1000000 10000000}
@@ -189,7 +214,7 @@ scale)
     echo "==> seed up to $n live sessions (no token bytes)"
     "$work/load" seed -database-url "$DB_URL" -live "$n" -token-bytes 0
     start_serve "$POOL"
-    line=$(load_run -rate "${SCALE_RATE:-500}" -warmup "$WARMUP" -d "$DURATION" -sessions "$n" | tee /dev/stderr | grep '^RESULT')
+    line=$(load_run -rate "${SCALE_RATE:-500}" -warmup "$WARMUP" -d "$DURATION" -sessions "$n" | tee -a /dev/stderr | grep '^RESULT')
     summary+="sessions=$n ${line#RESULT }"$'\n'
     stop_serve
   done
@@ -197,7 +222,7 @@ scale)
   printf '%s' "$summary"
   ;;
 *)
-  echo "usage: $0 [bench|pool|cleanup|yardsticks|scale]" >&2
+  echo "usage: $0 [bench|pool|cleanup|yardsticks|proxy|scale]" >&2
   exit 2
   ;;
 esac
