@@ -12,7 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/authbff/authbff/adapters/crypto"
+	"github.com/authbff/authbff/adapters/tokencipher"
 	"github.com/authbff/authbff/adapters/store"
 )
 
@@ -158,6 +158,6 @@ func connect(ctx context.Context, databaseURL string) (*pgx.Conn, error) {
 }
 
 // tokencipherFor is authbff's token cipher for one AUTH_SECRET.
-func tokencipherFor(secret string) (*crypto.TokenCipher, error) {
-	return crypto.NewTokenCipher(crypto.Secrets{[]byte(secret)})
+func tokencipherFor(secret string) (*tokencipher.TokenCipher, error) {
+	return tokencipher.NewTokenCipher(tokencipher.Secrets{[]byte(secret)})
 }
