@@ -12,8 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/authbff/authbff/adapters/tokencipher"
 	"github.com/authbff/authbff/adapters/store"
+	"github.com/authbff/authbff/adapters/tokencipher"
 )
 
 // The seeded user and organizations have fixed ids so seeding is idempotent
