@@ -75,10 +75,15 @@ func TestOrganizationMergeKeepsWhatAnAliasOnlyClaimOmits(t *testing.T) {
 	require.Equal(t, stored, stored.Merge(domain.Organization{Alias: "acme"}))
 	require.Equal(t, domain.Organization{ID: "o1", Alias: "acme", Name: "Acme Inc", TenantID: "t-2"},
 		stored.Merge(domain.Organization{ID: "other", Alias: "acme", Name: "Acme Inc", TenantID: "t-2"}))
+	require.Equal(t, "kc-1", stored.Merge(domain.Organization{Alias: "acme", ExternalID: "kc-1"}).ExternalID,
+		"the IdP's id is learned")
+	known := domain.Organization{ID: "o1", ExternalID: "kc-1", Alias: "acme"}
+	require.Equal(t, "kc-1", known.Merge(domain.Organization{Alias: "acme"}).ExternalID,
+		"a claim without the id keeps the known one")
 }
 
 func TestNeedsSwitch(t *testing.T) {
-	active := &domain.Organization{ID: "o1", Alias: "acme"}
+	active := &domain.Organization{ID: "internal-1", ExternalID: "o1", Alias: "acme"}
 	cases := []struct {
 		active *domain.Organization
 		ref    string
@@ -88,6 +93,7 @@ func TestNeedsSwitch(t *testing.T) {
 		{active, "o1", false},
 		{active, "acme", false},
 		{active, "o2", true},
+		{active, "internal-1", true}, // authbff's own id is never accepted from outside
 		{nil, "acme", true},
 		{nil, "", false},
 	}
