@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 )
@@ -114,10 +114,10 @@ func TestExampleInChromium(t *testing.T) {
 		// login page lists the demo users.
 		origin, bffLogs := serve(t, nil)
 		start := time.Now()
-		p := runBrowser(t, chromium, t.TempDir(), origin, backend, "Bob User", chromedp.Tasks{
-			chromedp.WaitVisible("#login-bob", chromedp.ByQuery),
-			chromedp.Click("#login-bob", chromedp.ByQuery),
-		})
+		p := runBrowser(t, chromium, t.TempDir(), origin, backend, "Bob User", chromedp.Steps(
+			chromedp.WaitVisible(chromedp.CSS("#login-bob")),
+			chromedp.Click(chromedp.CSS("#login-bob")),
+		))
 		t.Logf("timing: browser run (dev IdP) %s", time.Since(start).Round(10*time.Millisecond))
 		require.Empty(t, p, "console errors, exceptions or CSP violations in the browser")
 		require.NotContains(t, bffLogs.String(), "id_token_hint", "tokens never reach the logs")
@@ -148,29 +148,33 @@ func TestExampleInChromium(t *testing.T) {
 
 // keycloakLogin fills Keycloak's login pages: identity-first (username, then
 // password) as the organizations feature makes it, or both on one page.
-func keycloakLogin(username, password string) chromedp.Action {
-	return chromedp.ActionFunc(func(ctx context.Context) error {
-		if err := chromedp.Run(ctx,
-			chromedp.WaitVisible("#username", chromedp.ByQuery),
-			chromedp.SendKeys("#username", username, chromedp.ByQuery),
+func keycloakLogin(username, password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		run := func(steps ...chromedp.Action[chromedp.Void]) error {
+			_, err := chromedp.Steps(steps...)(ctx, t)
+			return err
+		}
+		if err := run(
+			chromedp.WaitVisible(chromedp.CSS("#username")),
+			chromedp.SendKeys(chromedp.CSS("#username"), username),
 		); err != nil {
 			return err
 		}
-		var both bool
-		if err := chromedp.Run(ctx, chromedp.Evaluate(`!!document.querySelector("#password")`, &both)); err != nil {
+		both, err := chromedp.Evaluate[bool](`!!document.querySelector("#password")`)(ctx, t)
+		if err != nil {
 			return err
 		}
 		if !both {
-			if err := chromedp.Run(ctx,
-				chromedp.Click("#kc-login", chromedp.ByQuery),
-				chromedp.WaitVisible("#password", chromedp.ByQuery),
+			if err := run(
+				chromedp.Click(chromedp.CSS("#kc-login")),
+				chromedp.WaitVisible(chromedp.CSS("#password")),
 			); err != nil {
 				return err
 			}
 		}
-		return chromedp.Run(ctx,
-			chromedp.SendKeys("#password", password, chromedp.ByQuery),
-			chromedp.Click("#kc-login", chromedp.ByQuery),
+		return run(
+			chromedp.SendKeys(chromedp.CSS("#password"), password),
+			chromedp.Click(chromedp.CSS("#kc-login")),
 		)
 	})
 }
@@ -178,38 +182,34 @@ func keycloakLogin(username, password string) chromedp.Action {
 // runBrowser signs bob in through the app (idpLogin does the IdP's part),
 // switches organization, calls the API and signs out, and returns the
 // browser's problems.
-func runBrowser(t *testing.T, chromium, work, origin string, backend *recorder, wantName string, idpLogin chromedp.Action) []string {
-	bctx := newBrowser(t, chromium, filepath.Join(work, "chromium"))
+func runBrowser(t *testing.T, chromium, work, origin string, backend *recorder, wantName string, idpLogin chromedp.Action[chromedp.Void]) []string {
+	bctx, p := newBrowser(t, chromium, filepath.Join(work, "chromium"))
 	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
 	defer cancel()
-	p := watchProblems(bctx)
 
-	text := func(sel string, out *string) chromedp.Action { return chromedp.Text(sel, out, chromedp.ByQuery) }
-	waitText := func(sel, want string) chromedp.Action {
-		return chromedp.Poll(fmt.Sprintf(`document.querySelector(%q)?.textContent === %q`, sel, want), nil,
-			chromedp.WithPollingInterval(50*time.Millisecond))
+	// text stores the innerText of the first element matching sel in out.
+	text := func(sel string, out *string) chromedp.Action[chromedp.Void] {
+		return assign(chromedp.Text(chromedp.CSS(sel)), out)
 	}
-	fetchJSON := func(js string, out any) chromedp.Action {
-		return chromedp.Evaluate(js, out, func(p *runtime.EvaluateParams) *runtime.EvaluateParams {
-			return p.WithAwaitPromise(true)
-		})
+	waitText := func(sel, want string) chromedp.Action[chromedp.Void] {
+		return discard(chromedp.Poll[bool](fmt.Sprintf(`document.querySelector(%q)?.textContent === %q`, sel, want),
+			chromedp.WithPollingInterval(50*time.Millisecond)))
 	}
 
 	// Sign in: the app's signIn("keycloak"), the IdP's login page, back to
 	// the app.
 	var name, email, roles, active, hasUser, isAdmin string
 	var orgCount int
-	require.NoError(t, chromedp.Run(ctx,
-		installCSPReporter(),
+	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(origin+"/"),
-		chromedp.WaitVisible("#sign-in", chromedp.ByQuery),
-		chromedp.Click("#sign-in", chromedp.ByQuery),
+		chromedp.WaitVisible(chromedp.CSS("#sign-in")),
+		chromedp.Click(chromedp.CSS("#sign-in")),
 		idpLogin,
-		chromedp.WaitVisible("#user-name", chromedp.ByQuery),
+		chromedp.WaitVisible(chromedp.CSS("#user-name")),
 		waitText("#is-admin", "false"),
 		text("#user-name", &name), text("#user-email", &email), text("#user-roles", &roles),
 		text("#active-org", &active), text("#has-user", &hasUser), text("#is-admin", &isAdmin),
-		chromedp.Evaluate(`document.querySelectorAll("#organizations li").length`, &orgCount),
+		assign(chromedp.Evaluate[int](`document.querySelectorAll("#organizations li").length`), &orgCount),
 	), "sign-in; problems so far: %v", p.all())
 	require.Equal(t, wantName, name)
 	require.Equal(t, "bob@example.com", email)
@@ -219,18 +219,18 @@ func runBrowser(t *testing.T, chromium, work, origin string, backend *recorder, 
 	require.Equal(t, 2, orgCount, "bob's two organizations")
 	require.Equal(t, "acme", active)
 
-	var loc string
-	require.NoError(t, chromedp.Run(ctx, chromedp.Location(&loc)))
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
 	require.Equal(t, origin+"/", loc, "back on the app after sign-in")
 
 	// Switch organization: update({organizationId}).
 	var session struct {
 		ActiveOrganization struct{ ID, Alias, TenantID string } `json:"activeOrganization"`
 	}
-	require.NoError(t, chromedp.Run(ctx,
-		chromedp.Click("#switch-globex", chromedp.ByQuery),
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#switch-globex")),
 		waitText("#active-org", "globex"),
-		chromedp.WaitVisible("#switch-acme", chromedp.ByQuery),
+		chromedp.WaitVisible(chromedp.CSS("#switch-acme")),
 		fetchJSON(`fetch("/api/auth/session").then((r) => r.json())`, &session),
 	), "switch organization; problems so far: %v", p.all())
 	require.Equal(t, "globex", session.ActiveOrganization.Alias)
@@ -242,11 +242,11 @@ func runBrowser(t *testing.T, chromium, work, origin string, backend *recorder, 
 	var token struct {
 		AccessToken string `json:"accessToken"`
 	}
-	require.NoError(t, chromedp.Run(ctx,
-		chromedp.Click("#call-api", chromedp.ByQuery),
-		chromedp.Poll(`document.querySelector("#api-result").textContent !== ""`, nil, chromedp.WithPollingInterval(50*time.Millisecond)),
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#call-api")),
+		discard(chromedp.Poll[bool](`document.querySelector("#api-result").textContent !== ""`, chromedp.WithPollingInterval(50*time.Millisecond))),
 		text("#api-result", &result),
-		chromedp.Click("#get-token", chromedp.ByQuery),
+		chromedp.Click(chromedp.CSS("#get-token")),
 		waitText("#token-status", "access token received"),
 		text("#token-status", &tokenStatus),
 		fetchJSON(`fetch("/api/auth/token", {headers: {"X-CSRF": "1"}}).then((r) => r.json())`, &token),
@@ -265,13 +265,13 @@ func runBrowser(t *testing.T, chromium, work, origin string, backend *recorder, 
 	// browser back to the app, signed out.
 	var after json.RawMessage
 	var cookies []string
-	require.NoError(t, chromedp.Run(ctx,
-		chromedp.Click("#sign-out", chromedp.ByQuery),
-		chromedp.WaitVisible("#sign-in", chromedp.ByQuery),
-		chromedp.Location(&loc),
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#sign-out")),
+		chromedp.WaitVisible(chromedp.CSS("#sign-in")),
+		assign(chromedp.Location(), &loc),
 		fetchJSON(`fetch("/api/auth/session").then((r) => r.json())`, &after),
-		chromedp.ActionFunc(func(ctx context.Context) error {
-			cs, err := getCookies(ctx)
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			cs, err := getCookies(ctx, t)
 			cookies = cs
 			return err
 		}),
@@ -282,11 +282,36 @@ func runBrowser(t *testing.T, chromium, work, origin string, backend *recorder, 
 	return p.all()
 }
 
+// assign turns an action that returns a value into a step of chromedp.Do
+// that stores the value in out.
+func assign[T any](a chromedp.Action[T], out *T) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		v, err := a(ctx, t)
+		if err == nil {
+			*out = v
+		}
+		return err
+	})
+}
+
+// discard turns an action that returns a value into a step of chromedp.Do.
+func discard[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := a(ctx, t)
+		return err
+	})
+}
+
+// fetchJSON evaluates js, awaiting its promise, into out.
+func fetchJSON[T any](js string, out *T) chromedp.Action[chromedp.Void] {
+	return assign(chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise), out)
+}
+
 // getCookies lists the names of the browser's cookies for the current page.
-func getCookies(ctx context.Context) ([]string, error) {
-	cs, err := network.GetCookies().Do(ctx)
-	names := make([]string, 0, len(cs))
-	for _, c := range cs {
+func getCookies(ctx context.Context, t *chromedp.Target) ([]string, error) {
+	res, err := cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{})
+	names := make([]string, 0, len(res.Cookies))
+	for _, c := range res.Cookies {
 		names = append(names, c.Name)
 	}
 	return names, err

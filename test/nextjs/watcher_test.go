@@ -32,13 +32,14 @@ func TestWatcherSeesProblems(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	bctx := newBrowser(t, chromium, filepath.Join(t.TempDir(), "chromium"))
+	bctx, p := newBrowser(t, chromium, filepath.Join(t.TempDir(), "chromium"))
 	ctx, cancel := context.WithTimeout(bctx, time.Minute)
 	defer cancel()
-	p := watchProblems(bctx)
-	require.NoError(t, chromedp.Run(ctx, installCSPReporter(), chromedp.Navigate(srv.URL+"/"),
-		chromedp.WaitVisible("#done", chromedp.ByQuery)))
-	want := []string{"boom", "thrown", "CSP violation: connect-src"}
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#done"))))
+	// One entry per source: the console, the exception event and the
+	// violation binding.
+	want := []string{"console.error: boom", "exception: Uncaught Error: thrown", "CSP violation: connect-src blocked " + srv.URL + "/elsewhere"}
 	require.Eventually(t, func() bool {
 		all := strings.Join(p.all(), "\n")
 		for _, w := range want {
