@@ -41,9 +41,6 @@ type changeListener struct {
 	log    *slog.Logger
 	cancel context.CancelFunc
 	done   sync.WaitGroup
-	// backend is the listening connection's server pid (tests end it).
-	mu      sync.Mutex
-	backend uint32
 }
 
 // StartChangeListener starts listening when the cache is on and the
@@ -99,9 +96,6 @@ func (l *changeListener) listen(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+changeChannel); err != nil {
 		return err
 	}
-	l.mu.Lock()
-	l.backend = conn.PgConn().PID()
-	l.mu.Unlock()
 	l.db.cache.setLive(true)
 	l.log.Debug("session cache on: listening for changes", "channel", changeChannel)
 	for {
@@ -119,17 +113,6 @@ func (l *changeListener) listen(ctx context.Context) error {
 			l.db.cache.clear()
 		}
 	}
-}
-
-// listenerBackend returns the server pid of the listening connection, 0 if
-// none (tests terminate it to check the cache turns itself off).
-func (db *DB) listenerBackend() uint32 {
-	if db.listener == nil {
-		return 0
-	}
-	db.listener.mu.Lock()
-	defer db.listener.mu.Unlock()
-	return db.listener.backend
 }
 
 // SessionCacheServing reports whether the session cache is on and serving:
