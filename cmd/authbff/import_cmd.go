@@ -8,9 +8,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/authbff/authbff/adapters/tokencipher"
 	"github.com/authbff/authbff/adapters/nextauth"
 	"github.com/authbff/authbff/adapters/store"
+	"github.com/authbff/authbff/adapters/tokencipher"
 	"github.com/authbff/authbff/application"
 )
 
