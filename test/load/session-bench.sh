@@ -15,8 +15,8 @@
 #                                         ratios (`make bench-load`, ~4 min)
 #   test/load/session-bench.sh proxy      p50 of GET /api/proxy/ping through authbff minus the same
 #                                         call to the upstream directly (PROXY_CONNS connections)
-#   test/load/session-bench.sh scale      session read p99 at a fixed rate with 10^5, 10^6 and 10^7
-#                                         sessions in the table (SCALES; tens of minutes, GBs of disk)
+#   test/load/session-bench.sh scale      session read p99 at a fixed rate, uncached, with 10^5, 10^6
+#                                         and 10^7 sessions in the table (SCALES; tens of minutes, GBs)
 #
 # Uses TEST_DATABASE_URL (an admin URL) when set, else starts a throwaway
 # cluster with test/scripts/postgres.sh. Knobs (environment): LIVE, EXPIRED,
@@ -213,7 +213,7 @@ scale)
   for n in $SCALES; do
     echo "==> seed up to $n live sessions (no token bytes)"
     "$work/load" seed -database-url "$DB_URL" -live "$n" -token-bytes 0
-    start_serve "$POOL"
+    CACHE_TTL=0 start_serve "$POOL"
     line=$(load_run -rate "${SCALE_RATE:-500}" -warmup "$WARMUP" -d "$DURATION" -sessions "$n" | tee -a /dev/stderr | grep '^RESULT')
     summary+="sessions=$n ${line#RESULT }"$'\n'
     stop_serve
