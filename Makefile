@@ -63,6 +63,7 @@ FUZZTIME ?= 60s
 FUZZ_TARGETS := \
 	./adapters/httpapi:FuzzResolveCallbackURL \
 	./adapters/httpapi:FuzzParseAuthBody \
+	./adapters/httpapi:FuzzCleanProxyPath \
 	./adapters/proxy:FuzzSanitize \
 	./adapters/store:FuzzParseDatabaseURL \
 	./domain:FuzzParseSessionToken

@@ -70,27 +70,14 @@ func NewImportNextAuthHandler(source ports.NextAuthSource, target ports.ImportTa
 // nothing is ever half a user or half a session.
 func (h *ImportNextAuthHandler) Handle(ctx context.Context, cmd ImportNextAuth) (ImportNextAuthResult, error) {
 	start := time.Now()
-	if cmd.Provider == "" {
-		cmd.Provider = "keycloak"
-	}
-	if cmd.RoleSource == "" {
-		cmd.RoleSource = domain.RoleSourceRealm
-	}
-	if err := (domain.Role{Name: "x", Source: cmd.RoleSource}).Validate(); err != nil {
-		return ImportNextAuthResult{}, fmt.Errorf("import nextauth: role source: %w", err)
-	}
-	if cmd.BatchSize <= 0 {
-		cmd.BatchSize = 1000
+	cmd, err := cmd.withDefaults()
+	if err != nil {
+		return ImportNextAuthResult{}, err
 	}
 	var res ImportNextAuthResult
 	if !cmd.DryRun && !cmd.Merge {
-		existing, err := h.target.Existing(ctx)
-		if err != nil {
-			return res, fmt.Errorf("import nextauth: target: %w", err)
-		}
-		if existing.Users > 0 || existing.Sessions > 0 {
-			return res, fmt.Errorf("import nextauth: %w (%d users, %d sessions); use --merge to add to them, "+
-				"also to complete an interrupted import", ErrTargetNotEmpty, existing.Users, existing.Sessions)
+		if err := h.requireEmptyTarget(ctx); err != nil {
+			return res, err
 		}
 	}
 	now := h.now()
@@ -109,13 +96,60 @@ func (h *ImportNextAuthHandler) Handle(ctx context.Context, cmd ImportNextAuth) 
 		res.Duration = time.Since(start)
 		return res, nil
 	}
+	landed, err := h.importUsers(ctx, users, cmd.BatchSize, &res)
+	if err != nil {
+		return res, err
+	}
+	if err := h.importSessions(ctx, data, landed, cmd, now, &res); err != nil {
+		return res, err
+	}
+	res.Duration = time.Since(start)
+	h.log.InfoContext(ctx, "nextauth import done", "users", res.Written.Users, "sessions", res.Written.Sessions,
+		"skipped_sessions", res.SkippedSessions, "duration", res.Duration.String())
+	return res, nil
+}
 
+// withDefaults fills the command's defaults and checks the role source.
+func (cmd ImportNextAuth) withDefaults() (ImportNextAuth, error) {
+	if cmd.Provider == "" {
+		cmd.Provider = "keycloak"
+	}
+	if cmd.RoleSource == "" {
+		cmd.RoleSource = domain.RoleSourceRealm
+	}
+	if err := (domain.Role{Name: "x", Source: cmd.RoleSource}).Validate(); err != nil {
+		return cmd, fmt.Errorf("import nextauth: role source: %w", err)
+	}
+	if cmd.BatchSize <= 0 {
+		cmd.BatchSize = 1000
+	}
+	return cmd, nil
+}
+
+// requireEmptyTarget refuses to import into a database that already has
+// users or sessions unless the operator says --merge.
+func (h *ImportNextAuthHandler) requireEmptyTarget(ctx context.Context) error {
+	existing, err := h.target.Existing(ctx)
+	if err != nil {
+		return fmt.Errorf("import nextauth: target: %w", err)
+	}
+	if existing.Users > 0 || existing.Sessions > 0 {
+		return fmt.Errorf("import nextauth: %w (%d users, %d sessions); use --merge to add to them, "+
+			"also to complete an interrupted import", ErrTargetNotEmpty, existing.Users, existing.Sessions)
+	}
+	return nil
+}
+
+// importUsers writes the users in batches and returns where each source
+// user landed.
+func (h *ImportNextAuthHandler) importUsers(ctx context.Context, users []ports.ImportUser, size int,
+	res *ImportNextAuthResult) (map[string]ports.ImportedUser, error) {
 	landed := make(map[string]ports.ImportedUser, len(users))
-	for i := 0; i < len(users); i += cmd.BatchSize {
-		batch := users[i:min(i+cmd.BatchSize, len(users))]
+	for i := 0; i < len(users); i += size {
+		batch := users[i:min(i+size, len(users))]
 		got, n, err := h.target.ImportUsers(ctx, batch)
 		if err != nil {
-			return res, fmt.Errorf("import nextauth: users %d–%d of %d: %w", i+1, i+len(batch), len(users), err)
+			return nil, fmt.Errorf("import nextauth: users %d–%d of %d: %w", i+1, i+len(batch), len(users), err)
 		}
 		for k, v := range got {
 			landed[k] = v
@@ -126,10 +160,16 @@ func (h *ImportNextAuthHandler) Handle(ctx context.Context, cmd ImportNextAuth) 
 		res.Written.Memberships += n.Memberships
 		res.Written.Organizations += n.Organizations
 	}
+	return landed, nil
+}
 
+// importSessions turns the source's unexpired sessions into authbff's, with
+// their user's sealed tokens, and writes them in batches.
+func (h *ImportNextAuthHandler) importSessions(ctx context.Context, data ports.NextAuthData,
+	landed map[string]ports.ImportedUser, cmd ImportNextAuth, now time.Time, res *ImportNextAuthResult) error {
 	tokens, err := h.sealAccounts(data.Accounts, cmd.Provider)
 	if err != nil {
-		return res, err
+		return err
 	}
 	batch := make([]*domain.Session, 0, cmd.BatchSize)
 	flush := func() error {
@@ -161,17 +201,11 @@ func (h *ImportNextAuthHandler) Handle(ctx context.Context, cmd ImportNextAuth) 
 		}
 		if batch = append(batch, sess); len(batch) == cmd.BatchSize {
 			if err := flush(); err != nil {
-				return res, err
+				return err
 			}
 		}
 	}
-	if err := flush(); err != nil {
-		return res, err
-	}
-	res.Duration = time.Since(start)
-	h.log.InfoContext(ctx, "nextauth import done", "users", res.Written.Users, "sessions", res.Written.Sessions,
-		"skipped_sessions", res.SkippedSessions, "duration", res.Duration.String())
-	return res, nil
+	return flush()
 }
 
 // buildUsers groups the source rows by user. A user's id is kept when it is

@@ -194,10 +194,14 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	for status := range counts {
 		require.Contains(t, []int{200, 503}, status, "only 200 or 503, got %d", status)
 	}
+	// Recovery is judged by what was answered, not by a duration (the
+	// figures above are printed for R3): a 200 after PostgreSQL came back,
+	// and the run's last 100 answers all 200, with no restart of authbff.
 	require.GreaterOrEqual(t, firstOKAfter, time.Duration(0), "service recovered")
-	require.Less(t, firstOKAfter, 10*time.Second, "back within 10 s of PostgreSQL accepting connections")
-	if after10 > 0 {
-		require.GreaterOrEqual(t, float64(after10OK)/float64(after10), 0.99)
+	sort.Slice(samples, func(i, j int) bool { return samples[i].at < samples[j].at })
+	tail := samples[max(0, len(samples)-100):]
+	for _, x := range tail {
+		require.Equal(t, 200, x.status, "the last answers of the run are all 200: authbff recovered by itself")
 	}
 	require.Equal(t, before, rows(), "no session row lost")
 	logMu.Lock()
