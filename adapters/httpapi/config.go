@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"net"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -54,12 +56,27 @@ func (c Config) BasePath() string {
 	return p
 }
 
-// Origin returns scheme://host of the public URL.
+// Origin returns scheme://host of the public URL in the form browsers send
+// in Origin: scheme and host in lower case, no default port
+// (https://App.example.com:443 is https://app.example.com).
 func (c Config) Origin() string {
 	if c.PublicURL == nil {
 		return ""
 	}
-	return c.PublicURL.Scheme + "://" + c.PublicURL.Host
+	return canonicalOrigin(c.PublicURL.Scheme, c.PublicURL.Host)
+}
+
+// canonicalOrigin serialises an origin as browsers do.
+func canonicalOrigin(scheme, host string) string {
+	scheme, host = strings.ToLower(scheme), strings.ToLower(host)
+	if h, port, err := net.SplitHostPort(host); err == nil &&
+		(scheme == "https" && port == "443" || scheme == "http" && port == "80") {
+		host = h
+		if strings.Contains(h, ":") {
+			host = "[" + h + "]"
+		}
+	}
+	return scheme + "://" + host
 }
 
 // Secure reports whether cookies get the Secure attribute and __Secure- names.

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -38,7 +39,7 @@ func (a *authAPI) crossOrigin(r *http.Request) bool {
 		return false
 	case len(o) != 1:
 		return true
-	case o[0] == a.origin:
+	case o[0] == a.origin || sameOrigin(o[0], a.origin):
 		return false
 	default:
 		return o[0] != "null" || site != "same-origin"
@@ -95,4 +96,14 @@ func (a *authAPI) refuseAuthJS(c *gin.Context, status int, errType string) {
 		return
 	}
 	writeJSON(c, status, map[string]string{"url": a.origin + a.basePath + "/error?error=" + errType}, false)
+}
+
+// sameOrigin reports whether an Origin header names origin, compared as
+// browsers serialise origins (case of scheme and host, default ports).
+func sameOrigin(header, origin string) bool {
+	u, err := url.Parse(header)
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+		return false
+	}
+	return canonicalOrigin(u.Scheme, u.Host) == origin
 }

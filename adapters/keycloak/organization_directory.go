@@ -254,8 +254,9 @@ func (d *Directory) token(ctx context.Context) (string, error) {
 	// The shared token source is not bound to this caller's context, so
 	// its wait is bounded here and by the HTTP client's timeout.
 	done := make(chan result, 1)
+	ts := d.tokens // newTokens may replace it once this caller has returned
 	go func() {
-		t, err := d.tokens.Token()
+		t, err := ts.Token()
 		done <- result{t, err}
 	}()
 	var r result

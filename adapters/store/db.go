@@ -43,7 +43,10 @@ func Open(cfg Config) (*DB, error) {
 		// round trips per query; "exec" sends it in one.
 		pc.DefaultQueryExecMode = pgx.QueryExecModeExec
 		sqldb := stdlib.OpenDB(*pc)
-		db = bun.NewDB(sqldb, pgdialect.New())
+		// Unknown columns are skipped, not an error: a replica one release
+		// behind must keep reading rows after a migration added a column
+		// (migrations run before the rollout).
+		db = bun.NewDB(sqldb, pgdialect.New(), bun.WithDiscardUnknownColumns())
 	case SQLite:
 		if dir := filepath.Dir(cfg.DSN); dir != "" {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -59,7 +62,7 @@ func Open(cfg Config) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
-		db = bun.NewDB(sqldb, sqlitedialect.New())
+		db = bun.NewDB(sqldb, sqlitedialect.New(), bun.WithDiscardUnknownColumns())
 	default:
 		return nil, fmt.Errorf("unknown dialect %q", cfg.Dialect)
 	}

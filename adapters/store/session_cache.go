@@ -48,7 +48,7 @@ type cacheShard struct {
 	mu        sync.Mutex
 	lru       *list.List // of *cacheEntry, most recent first
 	byHash    map[domain.TokenHash]*list.Element
-	bySession map[string]*list.Element
+	bySession map[string]map[*list.Element]struct{}
 	byUser    map[string]map[*list.Element]struct{}
 	bytes     int64
 }
@@ -65,7 +65,7 @@ func newSessionCache(cfg CacheConfig, live bool) *sessionCache {
 	c.live.Store(live)
 	for i := range c.shards {
 		c.shards[i] = cacheShard{lru: list.New(), byHash: map[domain.TokenHash]*list.Element{},
-			bySession: map[string]*list.Element{}, byUser: map[string]map[*list.Element]struct{}{}}
+			bySession: map[string]map[*list.Element]struct{}{}, byUser: map[string]map[*list.Element]struct{}{}}
 	}
 	return c
 }
@@ -121,13 +121,8 @@ func (c *sessionCache) put(hash domain.TokenHash, v ports.SessionView, gen uint6
 	}
 	el := sh.lru.PushFront(e)
 	sh.byHash[hash] = el
-	sh.bySession[v.Session.ID()] = el
-	u := sh.byUser[v.User.ID]
-	if u == nil {
-		u = map[*list.Element]struct{}{}
-		sh.byUser[v.User.ID] = u
-	}
-	u[el] = struct{}{}
+	index(sh.bySession, v.Session.ID(), el) // a rotated token's old entry may still be here
+	index(sh.byUser, v.User.ID, el)
 	sh.bytes += e.size
 	maxEntries, maxBytes := c.cfg.MaxEntries/cacheShards+1, c.cfg.MaxBytes/cacheShards+1
 	for sh.lru.Len() > maxEntries || sh.bytes > maxBytes {
@@ -138,7 +133,7 @@ func (c *sessionCache) put(hash domain.TokenHash, v ports.SessionView, gen uint6
 // forgetSession drops the entry of one session.
 func (c *sessionCache) forgetSession(id string) {
 	c.each(func(sh *cacheShard) {
-		if el, ok := sh.bySession[id]; ok {
+		for el := range sh.bySession[id] {
 			sh.remove(el)
 		}
 	})
@@ -196,16 +191,27 @@ func (sh *cacheShard) remove(el *list.Element) {
 	e := el.Value.(*cacheEntry)
 	sh.lru.Remove(el)
 	delete(sh.byHash, e.hash)
-	if sh.bySession[e.view.Session.ID()] == el {
-		delete(sh.bySession, e.view.Session.ID())
+	unindex(sh.bySession, e.view.Session.ID(), el)
+	unindex(sh.byUser, e.view.User.ID, el)
+	sh.bytes -= e.size
+}
+
+func index(m map[string]map[*list.Element]struct{}, key string, el *list.Element) {
+	set := m[key]
+	if set == nil {
+		set = map[*list.Element]struct{}{}
+		m[key] = set
 	}
-	if u := sh.byUser[e.view.User.ID]; u != nil {
-		delete(u, el)
-		if len(u) == 0 {
-			delete(sh.byUser, e.view.User.ID)
+	set[el] = struct{}{}
+}
+
+func unindex(m map[string]map[*list.Element]struct{}, key string, el *list.Element) {
+	if set := m[key]; set != nil {
+		delete(set, el)
+		if len(set) == 0 {
+			delete(m, key)
 		}
 	}
-	sh.bytes -= e.size
 }
 
 // entryOverhead estimates the fixed cost of one entry: the session, user and

@@ -132,3 +132,26 @@ func TestSessionCacheMemoryBound(t *testing.T) {
 	require.LessOrEqual(t, heap, int64(bound)*3/2, "the real heap stays within 1.5× the configured bound")
 	runtime.KeepAlive(c)
 }
+
+// TestSessionCacheForgetsEveryTokenOfASession: after a token rotation on
+// another replica, this one may hold the old and the new hash of one
+// session at once; the announcement of the session drops both.
+func TestSessionCacheForgetsEveryTokenOfASession(t *testing.T) {
+	c := newSessionCache(CacheConfig{TTL: time.Minute, MaxEntries: 100, MaxBytes: 1 << 20}, true)
+	var hashes []domain.TokenHash
+	for i := range 40 { // enough tokens that some share a shard
+		h, v := testView(i, "u1")
+		r := v.Session.Record()
+		r.ID = "s-rotated"
+		v.Session = domain.RehydrateSession(r)
+		c.put(h, v, c.generation(), t0)
+		hashes = append(hashes, h)
+	}
+	c.forgetSession("s-rotated")
+	for _, h := range hashes {
+		_, ok := c.get(h, t0)
+		require.False(t, ok)
+	}
+	n, _ := c.len()
+	require.Zero(t, n)
+}

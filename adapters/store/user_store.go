@@ -120,6 +120,14 @@ func (s *UserStore) SyncIdentity(ctx context.Context, in ports.IdentitySync) (do
 		if user, err = id.MergeInto(stored, now); err != nil {
 			return errFromCallback{err}
 		}
+		// Organizations first, locked in alias order, before any user row:
+		// a change to an organization clears its members' snapshots (a
+		// trigger updates their rows), so locking users before
+		// organizations would deadlock two members signing in at once.
+		orgIDs, err := s.upsertOrganizations(ctx, tx, id.DistinctOrganizations(), now)
+		if err != nil {
+			return err
+		}
 		row := userRowOf(user)
 		if stored == nil {
 			if err := insertUserWithAccount(ctx, tx, &row, in.Provider, in.Subject, now); err != nil {
@@ -131,7 +139,7 @@ func (s *UserStore) SyncIdentity(ctx context.Context, in ports.IdentitySync) (do
 		if err := syncRoles(ctx, tx, user.ID, id.DistinctRoles(), now); err != nil {
 			return err
 		}
-		if err := s.syncOrganizations(ctx, tx, user.ID, id.DistinctOrganizations(), now); err != nil {
+		if err := linkOrganizations(ctx, tx, user.ID, orgIDs, now); err != nil {
 			return err
 		}
 		return s.db.writeSessionView(ctx, tx, user.ID)
@@ -212,20 +220,28 @@ func syncRoles(ctx context.Context, tx bun.Tx, userID string, roles []domain.Rol
 	return err
 }
 
-// syncOrganizations makes the user's memberships exactly orgs (distinct and
-// sorted by alias, so concurrent syncs lock organization rows in one order).
-// Organizations are matched by alias; a new one keeps the IdP's id if it sent
-// one, else gets a stable id of ours; a known one is updated as
+// upsertOrganizations stores orgs (distinct and sorted by alias, so
+// concurrent syncs lock organization rows in one order) and returns their
+// stored ids. Organizations are matched by alias; a new one keeps the id it
+// came with, else gets a stable id of ours; a known one is updated as
 // domain.Organization.Merge says.
-func (s *UserStore) syncOrganizations(ctx context.Context, tx bun.Tx, userID string, orgs []domain.Organization, now time.Time) error {
+func (s *UserStore) upsertOrganizations(ctx context.Context, tx bun.Tx, orgs []domain.Organization, now time.Time) ([]string, error) {
 	ids := make([]string, 0, len(orgs))
 	for _, o := range orgs {
 		stored, err := s.upsertOrganization(ctx, tx, o, now)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ids = append(ids, stored.ID)
-		link := userOrganizationRow{UserID: userID, OrganizationID: stored.ID, JoinedAt: now, SyncedAt: now, CreatedAt: now, UpdatedAt: now}
+	}
+	return ids, nil
+}
+
+// linkOrganizations makes the user's memberships exactly the organizations
+// with these ids.
+func linkOrganizations(ctx context.Context, tx bun.Tx, userID string, ids []string, now time.Time) error {
+	for _, id := range ids {
+		link := userOrganizationRow{UserID: userID, OrganizationID: id, JoinedAt: now, SyncedAt: now, CreatedAt: now, UpdatedAt: now}
 		if _, err := tx.NewInsert().Model(&link).On("CONFLICT (user_id, organization_id) DO UPDATE").
 			Set("synced_at = EXCLUDED.synced_at").Set("updated_at = EXCLUDED.updated_at").Exec(ctx); err != nil {
 			return err

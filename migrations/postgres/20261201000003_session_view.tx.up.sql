@@ -7,33 +7,64 @@ ALTER TABLE users ADD COLUMN roles_view text, ADD COLUMN orgs_view text;
 --bun:split
 -- Writers that change memberships without recomputing the snapshot (an
 -- operator's SQL, the import) must not leave it stale: a role or membership
--- added or removed, or an organization renamed, re-keyed or removed, clears
--- the snapshots it touches. A sync that only refreshes synced_at or
--- updated_at clears nothing.
+-- added, removed or re-pointed, a role renamed, or an organization renamed,
+-- re-keyed or removed clears the snapshots it touches. Clearing always
+-- updates the user row, even when the snapshot is already clear, so the
+-- change is announced to the session caches (users_announce below). A sync
+-- that only refreshes synced_at or updated_at clears nothing.
 CREATE FUNCTION authbff_clear_roles_view() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE users SET roles_view = NULL
-    WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.user_id ELSE NEW.user_id END AND roles_view IS NOT NULL;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE users SET roles_view = NULL WHERE id = OLD.user_id;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        UPDATE users SET roles_view = NULL WHERE id = NEW.user_id;
+    END IF;
     RETURN NULL;
 END $$;
 --bun:split
 CREATE TRIGGER user_roles_clear_view AFTER INSERT OR DELETE ON user_roles
     FOR EACH ROW EXECUTE FUNCTION authbff_clear_roles_view();
 --bun:split
+CREATE TRIGGER user_roles_clear_view_upd AFTER UPDATE ON user_roles
+    FOR EACH ROW WHEN (OLD.user_id IS DISTINCT FROM NEW.user_id OR OLD.role_id IS DISTINCT FROM NEW.role_id)
+    EXECUTE FUNCTION authbff_clear_roles_view();
+--bun:split
+CREATE FUNCTION authbff_clear_role_holders_view() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE users SET roles_view = NULL WHERE id IN (SELECT user_id FROM user_roles WHERE role_id = OLD.id);
+    RETURN NULL;
+END $$;
+--bun:split
+CREATE TRIGGER roles_clear_view AFTER UPDATE ON roles
+    FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.source IS DISTINCT FROM NEW.source)
+    EXECUTE FUNCTION authbff_clear_role_holders_view();
+--bun:split
 CREATE FUNCTION authbff_clear_orgs_view() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE users SET orgs_view = NULL
-    WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.user_id ELSE NEW.user_id END AND orgs_view IS NOT NULL;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE users SET orgs_view = NULL WHERE id = OLD.user_id;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        UPDATE users SET orgs_view = NULL WHERE id = NEW.user_id;
+    END IF;
     RETURN NULL;
 END $$;
 --bun:split
 CREATE TRIGGER user_organizations_clear_view AFTER INSERT OR DELETE ON user_organizations
     FOR EACH ROW EXECUTE FUNCTION authbff_clear_orgs_view();
 --bun:split
+CREATE TRIGGER user_organizations_clear_view_upd AFTER UPDATE ON user_organizations
+    FOR EACH ROW WHEN (OLD.user_id IS DISTINCT FROM NEW.user_id OR OLD.organization_id IS DISTINCT FROM NEW.organization_id)
+    EXECUTE FUNCTION authbff_clear_orgs_view();
+--bun:split
+-- An organization's change clears its members' snapshots. A sync locks its
+-- organizations before any user row, so this update of other members' rows
+-- cannot deadlock with a concurrent sync (see UserStore.SyncIdentity).
 CREATE FUNCTION authbff_clear_org_members_view() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE users SET orgs_view = NULL
-    WHERE orgs_view IS NOT NULL AND id IN (SELECT user_id FROM user_organizations WHERE organization_id = OLD.id);
+    WHERE id IN (SELECT user_id FROM user_organizations WHERE organization_id = OLD.id);
     IF TG_OP = 'DELETE' THEN
         RETURN OLD;
     END IF;
