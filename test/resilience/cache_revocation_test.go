@@ -22,7 +22,26 @@ import (
 // replica is one authbff serve process.
 type replica struct {
 	base string
-	logs *strings.Builder
+	logs *lockedLog
+}
+
+// lockedLog collects a process's output, written by exec's copier goroutine
+// and read by the test.
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // startReplica runs `authbff serve` on dbURL with the session cache on (its
@@ -35,10 +54,8 @@ func startReplica(t *testing.T, bin, dbURL, dataDir string) replica {
 		"AUTH_URL=http://"+addr+"/api/auth", "AUTH_SECRET=cache-replicas-secret-0123456789abcdefghij",
 		"AUTH_DATA_DIR="+dataDir, "AUTH_CLEANUP_INTERVAL=0", "AUTH_MIGRATE_ON_START=true",
 		"AUTH_KEYCLOAK_ISSUER=", "AUTH_KEYCLOAK_ID=", "AUTH_ENV=development", "AUTH_SESSION_CACHE_TTL=")
-	r := replica{base: "http://" + addr, logs: &strings.Builder{}}
-	var mu sync.Mutex
-	cmd.Stdout = writerFunc(func(p []byte) { mu.Lock(); r.logs.Write(p); mu.Unlock() })
-	cmd.Stderr = cmd.Stdout
+	r := replica{base: "http://" + addr, logs: &lockedLog{}}
+	cmd.Stdout, cmd.Stderr = r.logs, r.logs
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
 	require.Eventually(t, func() bool {
