@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -277,15 +279,63 @@ func (t *ImportTarget) ImportSessions(ctx context.Context, sessions []*domain.Se
 		n, err = t.copySessions(ctx, rows)
 	} else {
 		err = t.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			var err error
-			n, err = insertIgnore(ctx, tx, &rows)
-			return err
+			fresh, err := notImportedBefore(ctx, tx, rows)
+			if err != nil || len(fresh) == 0 {
+				return err
+			}
+			if n, err = insertIgnore(ctx, tx, &fresh); err != nil {
+				return err
+			}
+			return rememberImported(ctx, tx, fresh)
 		})
 	}
 	if err != nil {
 		return 0, fmt.Errorf("import sessions: %w", mapError(err))
 	}
 	return n, nil
+}
+
+// notImportedBefore drops the rows whose token an earlier import already
+// brought over (SQLite; copySessions does the same on PostgreSQL).
+func notImportedBefore(ctx context.Context, tx bun.Tx, rows []sessionRow) ([]sessionRow, error) {
+	hashes := make([]string, len(rows))
+	for i := range rows {
+		hashes[i] = rows[i].TokenHash
+	}
+	var seen []string
+	if err := tx.NewRaw("SELECT token_hash FROM imported_sessions WHERE token_hash IN (?)", bun.In(hashes)).Scan(ctx, &seen); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	skip := make(map[string]bool, len(seen))
+	for _, h := range seen {
+		skip[h] = true
+	}
+	fresh := make([]sessionRow, 0, len(rows))
+	for _, r := range rows {
+		if !skip[r.TokenHash] {
+			fresh = append(fresh, r)
+		}
+	}
+	return fresh, nil
+}
+
+// rememberImported records the imported token hashes, so no later import
+// brings back a session that was ended meanwhile.
+func rememberImported(ctx context.Context, tx bun.Tx, rows []sessionRow) error {
+	values := make([]importedSessionRow, len(rows))
+	for i := range rows {
+		values[i] = importedSessionRow{TokenHash: rows[i].TokenHash, ImportedAt: rows[i].CreatedAt}
+	}
+	_, err := tx.NewInsert().Model(&values).On("CONFLICT DO NOTHING").Exec(ctx)
+	return err
+}
+
+// importedSessionRow is a row of imported_sessions.
+type importedSessionRow struct {
+	bun.BaseModel `bun:"table:imported_sessions"`
+
+	TokenHash  string    `bun:"token_hash,pk"`
+	ImportedAt time.Time `bun:"imported_at,notnull"`
 }
 
 // insertIgnore is a multi-row INSERT … ON CONFLICT DO NOTHING that returns
@@ -333,7 +383,9 @@ func (t *ImportTarget) copySessions(ctx context.Context, rows []sessionRow) (int
 		for i := range rows {
 			hashes[i] = rows[i].TokenHash
 		}
-		existing, err := tx.Query(ctx, "SELECT token_hash FROM sessions WHERE token_hash = ANY($1)", hashes)
+		// Stored now, or imported once and ended since: either way not again.
+		existing, err := tx.Query(ctx, `SELECT token_hash FROM sessions WHERE token_hash = ANY($1)
+			UNION SELECT token_hash FROM imported_sessions WHERE token_hash = ANY($1)`, hashes)
 		if err != nil {
 			return err
 		}
@@ -364,6 +416,10 @@ func (t *ImportTarget) copySessions(ctx context.Context, rows []sessionRow) (int
 		}
 		if len(fresh) > 0 {
 			if n, err = tx.CopyFrom(ctx, pgx.Identifier{"sessions"}, importSessionColumns, pgx.CopyFromRows(fresh)); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO imported_sessions (token_hash)
+				SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, hashes); err != nil {
 				return err
 			}
 		}

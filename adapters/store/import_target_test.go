@@ -90,6 +90,15 @@ func TestImportTarget(t *testing.T) {
 			existing, err := target.Existing(ctx)
 			require.NoError(t, err)
 			require.Equal(t, ports.ImportCounts{Users: 3, Sessions: 1}, existing)
+
+			// Ended in authbff (signed out, revoked): a later import never
+			// brings it back from the source.
+			require.NoError(t, sessions.Delete(ctx, view.Session.ID()))
+			inserted, err = target.ImportSessions(ctx, []*domain.Session{s})
+			require.NoError(t, err)
+			require.Zero(t, inserted)
+			_, err = sessions.Lookup(ctx, tok.Hash())
+			require.ErrorIs(t, err, domain.ErrSessionNotFound)
 		})
 	}
 }

@@ -8,7 +8,7 @@ import (
 // Tables lists every table the migrations create, in dependency order.
 var Tables = []string{
 	"users", "accounts", "organizations", "sessions", "verification_tokens",
-	"roles", "user_roles", "user_organizations", "login_flows",
+	"roles", "user_roles", "user_organizations", "login_flows", "imported_sessions",
 }
 
 // VerifySchema checks that every table exists and is readable, the
