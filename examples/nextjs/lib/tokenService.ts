@@ -2,9 +2,11 @@ import { getSession } from "next-auth/react";
 import { sessionHasRole } from "./session";
 
 // tokenService keeps the shape of the helpers the app had under NextAuth, so
-// existing calls compile unchanged. The tokens stay in authbff: the browser
-// holds only the session cookie, and API calls go through /api/proxy, where
-// authbff adds the bearer token and the tenant headers.
+// existing calls compile unchanged. The refresh and ID tokens never leave
+// authbff and API calls go through /api/proxy, where authbff adds the bearer
+// token and the tenant headers; getAccessToken() is the one exception, kept
+// for code that must hold the access token itself (it hands it to this
+// JavaScript: prefer authenticatedFetch).
 
 const PROXY_PREFIX = "/api/proxy";
 
