@@ -123,8 +123,8 @@ type lookupRow struct {
 	UserImage         string     `bun:"u_image"`
 	UserCreatedAt     time.Time  `bun:"u_created_at"`
 	UserUpdatedAt     time.Time  `bun:"u_updated_at"`
-	RolesJSON         string     `bun:"roles_json"`
-	OrgsJSON          string     `bun:"orgs_json"`
+	RolesJSON         *string    `bun:"roles_json"` // nil: the snapshot is clear
+	OrgsJSON          *string    `bun:"orgs_json"`
 }
 
 func decodeRoles(js string) ([]domain.Role, error) {

@@ -53,23 +53,22 @@ func (db *DB) writeSessionView(ctx context.Context, tx bun.Tx, userID string) er
 }
 
 // lookupSQL is the one statement of a session read: the session row by its
-// token hash, its user by primary key, and the user's snapshot (aggregated
-// only where it is missing). The full read has every column; the view read
-// only what rendering and the expiry checks need, since every column costs
-// PostgreSQL output work and the client its decoding.
+// token hash, its user by primary key, and the user's snapshot. The full read
+// has every column; the view read only what rendering and the expiry checks
+// need, since every column costs PostgreSQL output work and the client its
+// decoding. No fallback subquery for a cleared snapshot: PostgreSQL
+// initialises every subplan of a statement on each execution, used or not,
+// so a cleared snapshot is aggregated by a second statement instead
+// (aggregateView), until the user's next sync writes it again.
 func (s *SessionStore) lookupSQL(param string, withTokens bool) string {
 	if !withTokens {
-		// No fallback subqueries here: PostgreSQL initialises every subplan
-		// of a statement on each execution, used or not. A missing snapshot
-		// is aggregated by a second statement instead (aggregateView).
 		return `SELECT s.id, s.token_hash, s.user_id, s.expires, s.absolute_expires,
 	coalesce(s.active_organization_id, ''), u.name, coalesce(u.email, ''), u.image, u.roles_view, u.orgs_view
 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ` + param
 	}
 	return `SELECT s.*, u.name AS u_name, coalesce(u.email, '') AS u_email, u.email_verified AS u_email_verified,
 	u.image AS u_image, u.created_at AS u_created_at, u.updated_at AS u_updated_at,
-	coalesce(u.roles_view, ` + s.db.rolesAgg("s.user_id") + `) AS roles_json,
-	coalesce(u.orgs_view, ` + s.db.orgsAgg("s.user_id") + `) AS orgs_json
+	u.roles_view AS roles_json, u.orgs_view AS orgs_json
 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ` + param
 }
 
@@ -174,10 +173,17 @@ func (s *SessionStore) Lookup(ctx context.Context, hash domain.TokenHash) (ports
 			Image: row.UserImage, CreatedAt: row.UserCreatedAt.UTC(), UpdatedAt: row.UserUpdatedAt.UTC(),
 		},
 	}
-	if view.Roles, err = decodeRoles(row.RolesJSON); err != nil {
+	if row.RolesJSON == nil || row.OrgsJSON == nil {
+		roles, orgs, err := s.aggregateView(ctx, row.UserID)
+		if err != nil {
+			return ports.SessionView{}, mapError(err)
+		}
+		row.RolesJSON, row.OrgsJSON = &roles, &orgs
+	}
+	if view.Roles, err = decodeRoles(*row.RolesJSON); err != nil {
 		return ports.SessionView{}, err
 	}
-	if view.Organizations, err = decodeOrganizations(row.OrgsJSON); err != nil {
+	if view.Organizations, err = decodeOrganizations(*row.OrgsJSON); err != nil {
 		return ports.SessionView{}, err
 	}
 	return view, nil
