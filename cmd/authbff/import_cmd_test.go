@@ -504,7 +504,7 @@ func TestImportNextAuth100kSessions(t *testing.T) {
 // node_modules already holds exactly the locked packages.
 func npmCIIn(t *testing.T, dir string) {
 	t.Helper()
-	if npmInstalled(dir) {
+	if testenv.NPMInstalled(dir) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -515,5 +515,5 @@ func npmCIIn(t *testing.T, dir string) {
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "npm ci in %s:\n%s", dir, out)
-	require.True(t, npmInstalled(dir), "npm ci did not install the locked packages:\n%s", out)
+	require.True(t, testenv.NPMInstalled(dir), "npm ci did not install the locked packages:\n%s", out)
 }
