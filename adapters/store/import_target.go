@@ -303,7 +303,7 @@ func notImportedBefore(ctx context.Context, tx bun.Tx, rows []sessionRow) ([]ses
 		hashes[i] = rows[i].TokenHash
 	}
 	var seen []string
-	if err := tx.NewRaw("SELECT token_hash FROM imported_sessions WHERE token_hash IN (?)", bun.In(hashes)).Scan(ctx, &seen); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := tx.NewRaw("SELECT token_hash FROM imported_sessions WHERE token_hash IN (?)", bun.List(hashes)).Scan(ctx, &seen); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
 	skip := make(map[string]bool, len(seen))
