@@ -1,62 +1,33 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/authbff/authbff/test/testenv"
 )
 
-// kcAdmin calls Keycloak's admin REST API as the bootstrap admin.
+// kcAdmin calls Keycloak's admin REST API on the test realm as the
+// bootstrap admin, with the e2e suite's own checks on top.
 type kcAdmin struct {
-	t    *testing.T
-	base string // http://127.0.0.1:PORT
+	*testenv.KeycloakAdmin
+	t *testing.T
 }
 
 func newKCAdmin(t *testing.T) *kcAdmin {
-	return &kcAdmin{t: t, base: strings.TrimSuffix(issuer, "/realms/crm")}
+	return &kcAdmin{KeycloakAdmin: testenv.NewKeycloakAdmin(t, issuer), t: t}
 }
 
-// token gets a fresh admin token (they live 60 s).
-func (k *kcAdmin) token() string {
-	k.t.Helper()
-	resp, err := http.PostForm(k.base+"/realms/master/protocol/openid-connect/token", url.Values{
-		"grant_type": {"password"}, "client_id": {"admin-cli"}, "username": {"admin"}, "password": {"admin"},
-	})
-	require.NoError(k.t, err)
-	defer resp.Body.Close()
-	var body struct {
-		AccessToken string `json:"access_token"`
-	}
-	require.NoError(k.t, json.NewDecoder(resp.Body).Decode(&body))
-	require.NotEmpty(k.t, body.AccessToken)
-	return body.AccessToken
-}
-
+// do calls path under the realm's admin API and returns the status and body.
 func (k *kcAdmin) do(method, path string, body any) (int, []byte) {
 	k.t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, k.base+"/admin/realms/crm"+path, r)
-	req.Header.Set("Authorization", "Bearer "+k.token())
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(k.t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	return k.Do(method, path, body)
 }
 
 // enableRefreshEvents makes Keycloak record REFRESH_TOKEN events, so tests
