@@ -25,24 +25,8 @@ type replica struct {
 	logs *lockedLog
 }
 
-// lockedLog collects a process's output, written by exec's copier goroutine
-// and read by the test.
-type lockedLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedLog collects a replica's output.
+type lockedLog = testenv.LogBuffer
 
 // startReplica runs `authbff serve` on dbURL with the session cache on (its
 // default TTL) and waits until it is ready.
