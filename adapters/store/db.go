@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -20,6 +21,11 @@ import (
 type DB struct {
 	*bun.DB
 	cfg Config
+	// pool is the PostgreSQL connection pool (nil on SQLite). bun reaches it
+	// through database/sql; the session read, which every page load makes,
+	// uses it directly (see lookupLean). One pool, so connection_limit
+	// bounds both.
+	pool *pgxpool.Pool
 	// qlog logs statements that bypass bun's hooks (prepared statements).
 	qlog *queryLog
 	// cache holds recent session reads without tokens (nil: off); listener
@@ -32,21 +38,35 @@ type DB struct {
 // contact the server; use Ping for that.
 func Open(cfg Config) (*DB, error) {
 	var db *bun.DB
+	var pool *pgxpool.Pool
 	switch cfg.Dialect {
 	case Postgres:
-		pc, err := pgx.ParseConfig(cfg.DSN)
+		pc, err := pgxpool.ParseConfig(cfg.DSN)
 		if err != nil {
 			return nil, fmt.Errorf("parse postgres URL: %s", redactConnError(err))
 		}
 		// bun writes arguments into the SQL text, so every statement is new
 		// to the server. pgx's default (prepare, then execute) would cost two
-		// round trips per query; "exec" sends it in one.
-		pc.DefaultQueryExecMode = pgx.QueryExecModeExec
-		sqldb := stdlib.OpenDB(*pc)
+		// round trips per query; "exec" sends it in one. The session read
+		// asks for a prepared statement explicitly.
+		pc.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+		if cfg.MaxOpenConns > 0 {
+			pc.MaxConns = int32(min(cfg.MaxOpenConns, 1<<30))
+		}
+		pc.MinConns = 0 // Open does not contact the server
+		if pool, err = pgxpool.NewWithConfig(context.Background(), pc); err != nil {
+			return nil, fmt.Errorf("open postgres pool: %s", redactConnError(err))
+		}
+		// database/sql keeps no idle connections of its own here: idle ones
+		// go back to the pgx pool, where the direct session read finds them.
+		sqldb := stdlib.OpenDBFromPool(pool)
 		// Unknown columns are skipped, not an error: a replica one release
 		// behind must keep reading rows after a migration added a column
 		// (migrations run before the rollout).
 		db = bun.NewDB(sqldb, pgdialect.New(), bun.WithDiscardUnknownColumns())
+		if cfg.MaxOpenConns > 0 {
+			db.SetMaxOpenConns(cfg.MaxOpenConns)
+		}
 	case SQLite:
 		if dir := filepath.Dir(cfg.DSN); dir != "" {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -63,17 +83,17 @@ func Open(cfg Config) (*DB, error) {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 		db = bun.NewDB(sqldb, sqlitedialect.New(), bun.WithDiscardUnknownColumns())
+		if cfg.MaxOpenConns > 0 {
+			db.SetMaxOpenConns(cfg.MaxOpenConns)
+			db.SetMaxIdleConns(cfg.MaxOpenConns)
+		}
 	default:
 		return nil, fmt.Errorf("unknown dialect %q", cfg.Dialect)
-	}
-	if cfg.MaxOpenConns > 0 {
-		db.SetMaxOpenConns(cfg.MaxOpenConns)
-		db.SetMaxIdleConns(cfg.MaxOpenConns)
 	}
 	if cfg.PoolTimeout <= 0 {
 		cfg.PoolTimeout = DefaultPoolTimeout
 	}
-	out := &DB{DB: db, cfg: cfg}
+	out := &DB{DB: db, cfg: cfg, pool: pool}
 	if cfg.SessionCache.Enabled() {
 		// On PostgreSQL the cache serves nothing until the change listener
 		// listens (StartChangeListener); SQLite has no other writer.
@@ -87,7 +107,11 @@ func (db *DB) Close() error {
 	if db.listener != nil {
 		db.listener.stop()
 	}
-	return db.DB.Close()
+	err := db.DB.Close()
+	if db.pool != nil {
+		db.pool.Close()
+	}
+	return err
 }
 
 // SQL returns the connection pool, for its statistics.
