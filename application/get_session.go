@@ -34,6 +34,10 @@ type SessionInfo struct {
 	StoredExpires time.Time
 	// CookieExpires is when the re-sent cookie should expire.
 	CookieExpires time.Time
+	// Rendered is the view's RenderMemo when nothing in this read changed
+	// the session: what the adapter renders from the fields above may be
+	// kept there for the next reads of the same cached view.
+	Rendered *ports.RenderMemo
 }
 
 // HasRole reports whether the user has the role from any source.
@@ -79,19 +83,21 @@ func (h *GetSessionHandler) Handle(ctx context.Context, q GetSession) (SessionIn
 		return SessionInfo{}, domain.ErrSessionExpired
 	}
 	stored := sess.Expires()
+	rendered := view.Rendered
 	if _, renew := h.policy.Renewal(sess.Expires(), sess.AbsoluteExpires(), now); renew {
 		err := h.sessions.Update(ctx, sess.ID(), func(s *domain.Session) error {
 			s.Touch(h.policy, now)
 			sess = s
 			return nil
 		})
+		rendered = nil
 		if err != nil {
 			return SessionInfo{}, fmt.Errorf("renew session: %w", err)
 		}
 	}
 	info := SessionInfo{
 		Session: sess, User: view.User, Roles: view.Roles, Organizations: view.Organizations,
-		StoredExpires: stored, CookieExpires: cookieExpiry(h.policy, sess, now),
+		StoredExpires: stored, CookieExpires: cookieExpiry(h.policy, sess, now), Rendered: rendered,
 	}
 	for i := range view.Organizations {
 		if view.Organizations[i].ID == sess.ActiveOrganizationID() {

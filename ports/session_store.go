@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"sync/atomic"
 	"errors"
 	"time"
 
@@ -15,6 +16,33 @@ type SessionView struct {
 	User          domain.User
 	Roles         []domain.Role
 	Organizations []domain.Organization
+	// Rendered is set on a view that a cache shares between reads until a
+	// change drops it: a driving adapter may keep there what it rendered
+	// from the view, so a cache hit is answered without rendering again.
+	// Nil on a view read for this request alone.
+	Rendered *RenderMemo
+}
+
+// RenderMemo holds bytes rendered once from a view that does not change.
+// Safe for concurrent use; a nil *RenderMemo keeps nothing.
+type RenderMemo struct{ b atomic.Pointer[[]byte] }
+
+// Load returns the stored bytes, or nil.
+func (m *RenderMemo) Load() []byte {
+	if m == nil {
+		return nil
+	}
+	if p := m.b.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Store keeps b, which must not be modified afterwards.
+func (m *RenderMemo) Store(b []byte) {
+	if m != nil {
+		m.b.Store(&b)
+	}
 }
 
 // SessionStore keeps sessions. Implementations must be safe for concurrent

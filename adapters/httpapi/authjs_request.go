@@ -37,7 +37,7 @@ func (a *authAPI) newAuthRequest(c *gin.Context) *authRequest {
 		r.parseBody()
 	}
 	// CSRF: reuse a valid cookie, else mint one and queue its Set-Cookie.
-	if tok := a.csrf.verifyCookie(cookieValue(c.Request, a.cookies.csrf)); tok != "" {
+	if tok := a.csrf.verifyCookie(rawCookie(c.Request, a.cookies.csrf)); tok != "" {
 		r.csrfToken = tok
 	} else {
 		tok, wire := a.csrf.mint()
@@ -47,12 +47,13 @@ func (a *authAPI) newAuthRequest(c *gin.Context) *authRequest {
 	r.csrfVerified = c.Request.Method == http.MethodPost && matches(r.csrfToken, r.body["csrfToken"])
 
 	// Callback URL: body, then query, then the cookie, then the origin.
+	cookieCB := cookieValue(c.Request, a.cookies.callbackURL)
 	raw, fromRequest := r.body["callbackUrl"], true
 	if raw == "" {
 		raw = c.Query("callbackUrl")
 	}
 	if raw == "" {
-		raw, fromRequest = cookieValue(c.Request, a.cookies.callbackURL), false
+		raw, fromRequest = cookieCB, false
 	}
 	cb, err := resolveCallbackURL(raw, a.origin)
 	if err != nil {
@@ -60,7 +61,7 @@ func (a *authAPI) newAuthRequest(c *gin.Context) *authRequest {
 		cb = a.origin
 	}
 	r.callbackURL = cb
-	if cookieValue(c.Request, a.cookies.callbackURL) != cb {
+	if cookieCB != cb {
 		r.queue(func(w http.ResponseWriter) {
 			a.cookies.set(w, a.cookies.callbackURL, url.QueryEscape(cb), zeroTime, 0)
 		})
@@ -163,18 +164,24 @@ var signInErrors = map[string]bool{
 // writeJSON writes Content-Type: application/json without a charset, as
 // Auth.js does, optionally with its no-store headers.
 func writeJSON(c *gin.Context, status int, v any, noStore bool) {
+	b, _ := json.Marshal(v)
+	writeJSONBytes(c, status, b, noStore)
+}
+
+// writeJSONBytes is writeJSON for a body already encoded.
+func writeJSONBytes(c *gin.Context, status int, b []byte, noStore bool) {
 	if noStore {
 		setNoStore(c)
 	}
-	b, _ := json.Marshal(v)
-	c.Header("Content-Type", "application/json")
+	hdrJSON.set(c.Writer.Header())
 	c.Status(status)
 	_, _ = c.Writer.Write(b)
 	c.Abort()
 }
 
 func setNoStore(c *gin.Context) {
-	c.Header("Cache-Control", "private, no-cache, no-store")
-	c.Header("Expires", "0")
-	c.Header("Pragma", "no-cache")
+	h := c.Writer.Header()
+	hdrNoStore.set(h)
+	hdrExpires0.set(h)
+	hdrNoCache.set(h)
 }

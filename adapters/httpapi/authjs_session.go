@@ -86,13 +86,17 @@ func roleNames(roles []domain.Role) []string {
 // clears nothing, so the session survives the outage.
 func (a *authAPI) getSession(c *gin.Context) {
 	r := a.newAuthRequest(c)
-	setNoStore(c)
 	info, ok := a.resolveSession(r)
 	if !ok {
 		return
 	}
 	r.flush()
-	writeJSON(c, http.StatusOK, toSessionJSON(info), true)
+	body := info.Rendered.Load()
+	if body == nil {
+		body, _ = json.Marshal(toSessionJSON(info))
+		info.Rendered.Store(body)
+	}
+	writeJSONBytes(c, http.StatusOK, body, true)
 }
 
 // resolveSession loads the request's session. It writes the response itself

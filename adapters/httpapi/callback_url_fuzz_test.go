@@ -100,3 +100,16 @@ func TestOpenRedirectTable(t *testing.T) {
 		}
 	}
 }
+
+// TestOriginResolvesToItself backs resolveCallbackURL's shortcut for the
+// origin itself: the full resolution gives the same answer for every shape
+// of origin Config.Origin produces.
+func TestOriginResolvesToItself(t *testing.T) {
+	for _, origin := range []string{"http://127.0.0.1:4000", "https://app.example.com", "http://localhost",
+		"http://[::1]:8080", "https://xn--bcher-kva.example"} {
+		got, err := resolveCallbackURLUnbounded(origin, origin)
+		if err != nil || got != origin {
+			t.Errorf("resolveCallbackURLUnbounded(%q) = %q, %v; the shortcut would answer %q", origin, got, err, origin)
+		}
+	}
+}

@@ -51,10 +51,9 @@ func (n cookieNames) set(w http.ResponseWriter, name, value string, expires time
 	if maxAge >= 0 {
 		c.Expires = expires
 	}
-	if len(c.String()) > maxSetCookie {
-		return
+	if v := c.String(); v != "" && len(v) <= maxSetCookie {
+		w.Header().Add("Set-Cookie", v) // http.SetCookie, without a second String()
 	}
-	http.SetCookie(w, c)
 }
 
 func (n cookieNames) clear(w http.ResponseWriter, name string) { n.set(w, name, "", time.Time{}, -1) }
@@ -73,13 +72,11 @@ func (n cookieNames) clearSession(w http.ResponseWriter, r *http.Request) {
 // sessionToken returns the session cookie's value, falling back to the v4
 // names.
 func (n cookieNames) sessionToken(r *http.Request) string {
-	if c, err := r.Cookie(n.session); err == nil && c.Value != "" {
-		return c.Value
+	if v := rawCookie(r, n.session); v != "" {
+		return v
 	}
 	if n.legacy {
-		if c, err := r.Cookie(n.legacySessionCookie()); err == nil && c.Value != "" {
-			return c.Value
-		}
+		return rawCookie(r, n.legacySessionCookie())
 	}
 	return ""
 }
@@ -87,13 +84,75 @@ func (n cookieNames) sessionToken(r *http.Request) string {
 // cookieValue reads a cookie and URL-decodes it (Auth.js serialises values
 // URL-encoded; Go does not decode them).
 func cookieValue(r *http.Request, name string) string {
-	c, err := r.Cookie(name)
-	if err != nil {
-		return ""
+	raw := rawCookie(r, name)
+	if !strings.ContainsAny(raw, "%+") {
+		return raw // nothing to decode: no copy
 	}
-	v, err := url.QueryUnescape(c.Value)
+	v, err := url.QueryUnescape(raw)
 	if err != nil {
-		return c.Value
+		return raw
 	}
 	return v
 }
+
+// maxCookies is net/http's limit on the cookies of one request (its
+// httpcookiemaxnum default): beyond it r.Cookie finds none, and so does
+// rawCookie.
+const maxCookies = 3000
+
+// rawCookie is r.Cookie(name).Value (the first valid cookie of that name,
+// quotes stripped; "" when there is none) without allocating: every request
+// to authbff reads three cookies, and r.Cookie builds a slice and a Cookie
+// for each. FuzzRawCookie holds it to r.Cookie's answers.
+func rawCookie(r *http.Request, name string) string {
+	lines := r.Header["Cookie"]
+	n := 0
+	for _, line := range lines {
+		n += strings.Count(line, ";") + 1
+	}
+	if n > maxCookies {
+		return ""
+	}
+	for _, line := range lines {
+		line = trimCookieSpace(line)
+		var part string
+		for len(line) > 0 {
+			part, line, _ = strings.Cut(line, ";")
+			part = trimCookieSpace(part)
+			k, v, _ := strings.Cut(part, "=")
+			if trimCookieSpace(k) != name || name == "" {
+				continue
+			}
+			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if validCookieValue(v) {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// validCookieValue is net/http's check of a received cookie value.
+func validCookieValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// trimCookieSpace is textproto.TrimString: ASCII space, tab, CR and LF.
+func trimCookieSpace(s string) string {
+	for len(s) > 0 && isCookieSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isCookieSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func isCookieSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }

@@ -19,10 +19,18 @@ type csrf struct {
 }
 
 func (c csrf) hash(token string, secret []byte) string {
-	h := sha256.New()
-	h.Write([]byte(token))
-	h.Write(secret)
-	return hex.EncodeToString(h.Sum(nil))
+	sum := c.sum(token, secret)
+	return string(sum[:])
+}
+
+// sum is sha256hex(token + secret), on the stack: verifyCookie runs on
+// every Auth.js request.
+func (c csrf) sum(token string, secret []byte) (out [2 * sha256.Size]byte) {
+	var buf [192]byte
+	b := append(append(buf[:0], token...), secret...)
+	sum := sha256.Sum256(b)
+	hex.Encode(out[:], sum[:])
+	return out
 }
 
 // mint returns a new token and its cookie value (URL-encoded, as Auth.js
@@ -34,15 +42,27 @@ func (c csrf) mint() (token, cookie string) {
 	return token, token + "%7C" + c.hash(token, c.secrets[0])
 }
 
-// verifyCookie returns the token of a valid cookie value (already
-// URL-decoded), or "" if it is missing or forged.
+// verifyCookie returns the token of a valid cookie value, or "" if it is
+// missing or forged. The value is taken as received: the separator may be
+// URL-encoded ("%7C", as Auth.js writes it) or not; token and hash are hex,
+// which nothing encodes.
 func (c csrf) verifyCookie(value string) string {
 	token, hash, ok := strings.Cut(value, "|")
-	if !ok || len(token) != 64 {
+	if !ok {
+		if token, hash, ok = strings.Cut(value, "%7C"); !ok {
+			token, hash, ok = strings.Cut(value, "%7c")
+		}
+	}
+	if !ok || len(token) != 64 || len(hash) != 2*sha256.Size {
 		return ""
 	}
 	for _, s := range c.secrets {
-		if subtle.ConstantTimeCompare([]byte(hash), []byte(c.hash(token, s))) == 1 {
+		want := c.sum(token, s)
+		var diff byte // constant time, as subtle.ConstantTimeCompare, without converting hash
+		for i := range want {
+			diff |= want[i] ^ hash[i]
+		}
+		if diff == 0 {
 			return token
 		}
 	}

@@ -20,44 +20,57 @@ const requestIDHeader = httpshared.RequestIDHeader
 // requestID gives every request authbff's own fresh id (the rule and why a
 // client's id is not adopted: httpshared.NewRequestID), echoes it in the
 // response and puts it, with the client IP the trusted-proxy settings
-// decide, into the request context for the proxy.
+// decide, into the request context for the proxy and the access log. Both
+// are computed once here: every request pays for this middleware.
 func requestID() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id := httpshared.NewRequestID()
-		c.Set(requestIDHeader, id)
-		c.Header(requestIDHeader, id)
-		c.Request = c.Request.WithContext(httpshared.WithRequest(c.Request.Context(),
-			httpshared.Request{ID: id, ClientIP: c.ClientIP()}))
+		meta := httpshared.Request{ID: httpshared.NewRequestID(), ClientIP: c.ClientIP()}
+		c.Header(requestIDHeader, meta.ID)
+		c.Request = c.Request.WithContext(httpshared.WithRequest(c.Request.Context(), meta))
 		c.Next()
 	}
 }
 
+// requestIDOf returns the id requestID gave the request.
+func requestIDOf(c *gin.Context) string {
+	meta, _ := httpshared.RequestFrom(c.Request.Context())
+	return meta.ID
+}
+
 // accessLog writes one JSON line per request. It logs the path without the
 // query string, because Auth.js callbacks carry the authorization code there.
+// Typed attributes, no boxing: this runs on every request.
 func accessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		attrs := []any{
-			"request_id", c.GetString(requestIDHeader),
-			"method", c.Request.Method,
-			"path", c.Request.URL.Path,
-			"status", c.Writer.Status(),
-			"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
-			"client_ip", c.ClientIP(),
-			"bytes", c.Writer.Size(),
-		}
-		if cid := c.Request.Header.Get(requestIDHeader); httpshared.SafeClientRequestID(cid) {
-			attrs = append(attrs, "client_request_id", cid)
-		}
-		if len(c.Errors) > 0 {
-			attrs = append(attrs, "error", c.Errors.Last().Error())
-		}
+		status := c.Writer.Status()
 		level := slog.LevelInfo
-		if c.Writer.Status() >= 500 {
+		if status >= 500 {
 			level = slog.LevelError
 		}
-		log.Log(c.Request.Context(), level, "request", attrs...)
+		ctx := c.Request.Context()
+		if !log.Enabled(ctx, level) {
+			return
+		}
+		meta, _ := httpshared.RequestFrom(ctx)
+		attrs := make([]slog.Attr, 0, 9)
+		attrs = append(attrs,
+			slog.String("request_id", meta.ID),
+			slog.String("method", c.Request.Method),
+			slog.String("path", c.Request.URL.Path),
+			slog.Int("status", status),
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.String("client_ip", meta.ClientIP),
+			slog.Int("bytes", c.Writer.Size()),
+		)
+		if cid := c.Request.Header.Get(requestIDHeader); httpshared.SafeClientRequestID(cid) {
+			attrs = append(attrs, slog.String("client_request_id", cid))
+		}
+		if len(c.Errors) > 0 {
+			attrs = append(attrs, slog.String("error", c.Errors.Last().Error()))
+		}
+		log.LogAttrs(ctx, level, "request", attrs...)
 	}
 }
 
@@ -70,7 +83,7 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 				if err, ok := r.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					panic(r)
 				}
-				log.ErrorContext(c.Request.Context(), "panic in handler", "request_id", c.GetString(requestIDHeader),
+				log.ErrorContext(c.Request.Context(), "panic in handler", "request_id", requestIDOf(c),
 					"panic", fmt.Sprint(r))
 				respondCode(c, http.StatusInternalServerError, "internal", "internal error")
 			}
@@ -90,12 +103,12 @@ func securityHeaders(cfg Config) gin.HandlerFunc {
 			return
 		}
 		h := c.Writer.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
-		h.Set("Referrer-Policy", "no-referrer")
+		hdrNoSniff.set(h)
+		hdrFrameDeny.set(h)
+		hdrCSPDefault.set(h)
+		hdrNoReferrer.set(h)
 		if hsts {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
+			hdrHSTS.set(h)
 		}
 		c.Next()
 	}
@@ -106,7 +119,7 @@ func securityHeaders(cfg Config) gin.HandlerFunc {
 // client cannot hold a connection and a goroutine forever.
 func bodyDeadline(d time.Duration) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !strings.HasPrefix(c.Request.URL.Path, ProxyPrefix+"/") {
+		if c.Request.Body != http.NoBody && !strings.HasPrefix(c.Request.URL.Path, ProxyPrefix+"/") {
 			_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(d))
 		}
 		c.Next()

@@ -45,7 +45,7 @@ func (a *authAPI) getToken(c *gin.Context) {
 		return
 	}
 	a.log.InfoContext(c.Request.Context(), "access token issued", "user_id", info.User.ID,
-		"session_id", info.Session.ID(), "refreshed", tok.Refreshed, "request_id", c.GetString(requestIDHeader))
+		"session_id", info.Session.ID(), "refreshed", tok.Refreshed, "request_id", requestIDOf(c))
 	c.JSON(http.StatusOK, tokenJSON{AccessToken: tok.Value, ExpiresAt: tok.ExpiresAt.UTC().Format(time.RFC3339), TokenType: tok.TokenType})
 }
 

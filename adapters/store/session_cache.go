@@ -231,5 +231,10 @@ func viewSize(hash domain.TokenHash, v ports.SessionView) int64 {
 	for _, o := range v.Organizations {
 		n += 64 + len(o.ID) + len(o.Alias) + len(o.Name) + len(o.TenantID)
 	}
+	if v.Rendered != nil {
+		// What GET /session renders from it, kept beside it: the same
+		// strings once more (JSON-quoted) and the keys around them.
+		n += 256 + n - entryOverhead - 2*len(hash)
+	}
 	return int64(n)
 }

@@ -86,6 +86,7 @@ func (s *SessionStore) LookupView(ctx context.Context, hash domain.TokenHash) (p
 	gen := c.generation()
 	v, err := s.lookupLean(ctx, hash)
 	if err == nil {
+		v.Rendered = &ports.RenderMemo{}
 		c.put(hash, v, gen, time.Now())
 	}
 	return v, err
