@@ -32,8 +32,9 @@ type authRequest struct {
 
 // newAuthRequest parses the body and runs Auth.js's init steps.
 func (a *authAPI) newAuthRequest(c *gin.Context) *authRequest {
-	r := &authRequest{c: c, api: a, body: map[string]string{}}
+	r := &authRequest{c: c, api: a}
 	if c.Request.Method == http.MethodPost {
+		r.body = map[string]string{}
 		r.parseBody()
 	}
 	// CSRF: reuse a valid cookie, else mint one and queue its Set-Cookie.
@@ -49,7 +50,7 @@ func (a *authAPI) newAuthRequest(c *gin.Context) *authRequest {
 	// Callback URL: body, then query, then the cookie, then the origin.
 	cookieCB := cookieValue(c.Request, a.cookies.callbackURL)
 	raw, fromRequest := r.body["callbackUrl"], true
-	if raw == "" {
+	if raw == "" && c.Request.URL.RawQuery != "" {
 		raw = c.Query("callbackUrl")
 	}
 	if raw == "" {

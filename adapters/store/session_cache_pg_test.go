@@ -111,6 +111,10 @@ func TestSessionCacheAcrossReplicas(t *testing.T) {
 
 	s2, tok2 := newSess()
 	cachedOn(t, b, sessB, s2, tok2)
+	cached, err := sessB.LookupView(ctx, tok2.Hash())
+	require.NoError(t, err)
+	require.NotNil(t, cached.Rendered, "a cached view carries a render memo")
+	cached.Rendered.Store([]byte(`{"rendered":"before the resync"}`))
 	in.Roles = []domain.Role{{Name: "auditor", Source: "realm"}}
 	_, err = usersA.SyncIdentity(ctx, in)
 	require.NoError(t, err)
@@ -119,6 +123,9 @@ func TestSessionCacheAcrossReplicas(t *testing.T) {
 		return err == nil && len(v.Roles) == 1 && v.Roles[0].Name == "auditor"
 	})
 	t.Logf("role resync on replica A seen by replica B after %s", d.Round(time.Microsecond))
+	resynced, err := sessB.LookupView(ctx, tok2.Hash())
+	require.NoError(t, err)
+	require.Nil(t, resynced.Rendered.Load(), "what was rendered before the resync went with the entry")
 
 	cachedOn(t, b, sessB, s2, tok2)
 	_, err = a.ExecContext(ctx, `DELETE FROM user_roles WHERE user_id = ?`, user.ID)
