@@ -2,8 +2,8 @@ package ports
 
 import (
 	"context"
-	"sync/atomic"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/authbff/authbff/domain"
