@@ -19,8 +19,10 @@ type Config struct {
 	Scopes []string
 	// Timeout bounds every call to the IdP (discovery, token, JWKS).
 	Timeout time.Duration
-	// Now is the clock the key set's refetch throttle and failure backoff
-	// follow; time.Now when nil. Tests step it instead of sleeping.
+	// Now is the clock that tokens' iat, exp and nbf are checked against
+	// (within ClockSkew), and that the key set's refetch throttle and
+	// failure backoff follow; time.Now when nil. Tests step it instead of
+	// sleeping, or set it apart from the IdP's to skew the two clocks.
 	Now func() time.Time
 }
 

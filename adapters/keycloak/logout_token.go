@@ -18,13 +18,6 @@ import (
 // backchannelLogoutEvent is the events member that marks a logout token.
 const backchannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
 
-// logoutTokenWindow bounds how old a logout token may be (by iat), and how
-// long it is remembered against replay when it carries no exp.
-const logoutTokenWindow = 5 * time.Minute
-
-// clockSkew tolerated on iat and exp.
-const clockSkew = 60 * time.Second
-
 type logoutClaims struct {
 	Events map[string]json.RawMessage `json:"events"`
 	Nonce  *string                    `json:"nonce"`
@@ -85,18 +78,21 @@ func (p *Provider) VerifyLogoutToken(ctx context.Context, raw string) (ports.Log
 	if c.IAT == nil {
 		return bad("no iat")
 	}
-	now := time.Now()
+	// The IdP sends a logout token as it issues it, so its iat is held to
+	// ClockSkew both ways, as an ID token's is: that also bounds how long a
+	// token without exp stays acceptable, and must be remembered against
+	// replay.
 	iat := time.Unix(*c.IAT, 0)
-	if iat.After(now.Add(clockSkew)) || iat.Before(now.Add(-logoutTokenWindow)) {
-		return bad("iat outside the accepted window")
-	}
-	expires := iat.Add(logoutTokenWindow)
+	var exp time.Time
 	if c.Exp != nil {
-		exp := time.Unix(*c.Exp, 0)
-		if !exp.After(now.Add(-clockSkew)) {
-			return bad("expired")
-		}
-		expires = exp.Add(clockSkew)
+		exp = time.Unix(*c.Exp, 0)
+	}
+	if err := checkTokenTimes(p.cfg.Now(), iat, exp, time.Time{}); err != nil {
+		return bad("%v", err)
+	}
+	expires := iat.Add(ClockSkew)
+	if !exp.IsZero() && exp.Add(ClockSkew).After(expires) {
+		expires = exp.Add(ClockSkew)
 	}
 	return ports.LogoutClaims{Issuer: tok.Issuer, Subject: tok.Subject, SessionID: c.SID, JTI: c.JTI,
 		IssuedAt: iat, Expires: expires}, nil

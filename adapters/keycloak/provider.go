@@ -73,10 +73,15 @@ func New(cfg Config, log *slog.Logger) (*Provider, error) {
 		return nil, errors.New("keycloak: discovery document has no jwks_uri")
 	}
 	keys := newKeySet(d.JWKSURI, client, time.Minute, cfg.Now)
+	verifierCfg := &oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: algNames(),
+		// go-oidc compares exp with Now and no leeway. Reading a clock
+		// ClockSkew behind gives exp the tolerance iat and nbf get in
+		// verifyIDToken, with go-oidc's own expiry check left on.
+		Now: func() time.Time { return cfg.Now().Add(-ClockSkew) }}
 	return &Provider{
 		cfg:      cfg,
 		keys:     keys,
-		verifier: oidc.NewVerifier(cfg.Issuer, keys.trusted(), &oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: algNames()}),
+		verifier: oidc.NewVerifier(cfg.Issuer, keys.trusted(), verifierCfg),
 		oauth: oauth2.Config{
 			ClientID:     cfg.ClientID,
 			ClientSecret: cfg.ClientSecret,
@@ -235,7 +240,8 @@ func (p *Provider) EndSessionURL(idTokenHint, postLogoutRedirectURI, state strin
 }
 
 // verifyIDToken checks signature, iss, aud, exp (go-oidc), then what go-oidc
-// leaves to us: azp and a non-empty sub (go-oidc issue #495).
+// leaves to us: azp, a non-empty sub (go-oidc issue #495), and iat and nbf
+// within ClockSkew (go-oidc reads no iat and allows nbf 5 minutes ahead).
 func (p *Provider) verifyIDToken(ctx context.Context, raw string) (*oidc.IDToken, error) {
 	// Key problems first, because go-oidc flattens the key set's errors: an
 	// unreachable JWKS or a key the IdP has not published yet (rotation) is
@@ -257,10 +263,18 @@ func (p *Provider) verifyIDToken(ctx context.Context, raw string) (*oidc.IDToken
 		return nil, fmt.Errorf("%w: id token has no sub", ports.ErrAuthorizationFailed)
 	}
 	var c struct {
-		Azp string `json:"azp"`
+		Azp string   `json:"azp"`
+		Nbf *float64 `json:"nbf"`
 	}
 	if err := idTok.Claims(&c); err != nil {
 		return nil, fmt.Errorf("%w: id token claims: %v", ports.ErrAuthorizationFailed, err)
+	}
+	var nbf time.Time
+	if c.Nbf != nil {
+		nbf = time.Unix(int64(*c.Nbf), 0)
+	}
+	if err := checkTokenTimes(p.cfg.Now(), idTok.IssuedAt, idTok.Expiry, nbf); err != nil {
+		return nil, fmt.Errorf("%w: id token: %v", ports.ErrAuthorizationFailed, err)
 	}
 	if (len(idTok.Audience) > 1 || c.Azp != "") && c.Azp != p.cfg.ClientID {
 		return nil, fmt.Errorf("%w: id token azp %q is not this client", ports.ErrAuthorizationFailed, c.Azp)

@@ -14,12 +14,21 @@ import (
 	"github.com/authbff/authbff/application"
 )
 
-const importUsage = `usage: authbff import nextauth --from <NextAuth DATABASE_URL> [flags]
+// importSourceVar names the NextAuth database when --from is absent.
+const importSourceVar = "NEXTAUTH_DATABASE_URL"
+
+const importUsage = `usage: NEXTAUTH_DATABASE_URL=<NextAuth DATABASE_URL> authbff import nextauth [flags]
+       authbff import nextauth --from <NextAuth DATABASE_URL> [flags]
 
 Copies users, accounts, roles, organization memberships and every unexpired
 session of a NextAuth/Auth.js PostgreSQL database into authbff's database
-(DATABASE_URL). Browsers keep their session cookies. Tables and columns are
-found by introspection; override with:
+(DATABASE_URL). Browsers keep their session cookies.
+
+The source is --from, or NEXTAUTH_DATABASE_URL when --from is absent. Prefer
+the variable: a command line, password included, is visible to every user
+of the machine (ps, /proc/PID/cmdline) while the command runs.
+
+Tables and columns are found by introspection; override with:
 
   --table  users|accounts|sessions|user_roles|user_organizations=NAME
            (user_roles=- or user_organizations=- skips that table)
@@ -48,15 +57,17 @@ func (kv keyValues) Set(s string) error {
 	return nil
 }
 
-// importCmd is `authbff import nextauth`.
-func importCmd(ctx context.Context, cfg Config, args []string, out, logOut io.Writer) error {
+// importCmd is `authbff import nextauth`. lookup reads NEXTAUTH_DATABASE_URL,
+// the source when --from is absent.
+func importCmd(ctx context.Context, cfg Config, args []string, out, logOut io.Writer, lookup env) error {
 	if len(args) == 0 || args[0] != "nextauth" {
-		return exitCode{2, fmt.Errorf("import: want `import nextauth --from URL`")}
+		return exitCode{2, fmt.Errorf("import: want `import nextauth` (source in %s or --from URL)", importSourceVar)}
 	}
 	fs := flag.NewFlagSet("import nextauth", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.Usage = func() { fmt.Fprint(out, importUsage); fs.PrintDefaults() }
-	from := fs.String("from", "", "the NextAuth app's DATABASE_URL (postgres://…; Prisma's ?schema= is honoured)")
+	from := fs.String("from", "", "the NextAuth app's DATABASE_URL (postgres://…; Prisma's ?schema= is honoured); "+
+		"default $"+importSourceVar+", which keeps the password out of ps")
 	dryRun := fs.Bool("dry-run", false, "read and count, write nothing")
 	merge := fs.Bool("merge", false, "allow a target that already has users or sessions (cut-over re-runs, completing an interrupted import)")
 	batch := fs.Int("batch", 1000, "rows per write transaction")
@@ -73,7 +84,13 @@ func importCmd(ctx context.Context, cfg Config, args []string, out, logOut io.Wr
 		return exitCode{2, err}
 	}
 	if *from == "" {
-		return exitCode{2, errors.New("import nextauth: --from <the NextAuth app's DATABASE_URL> is required")}
+		// The variable rather than the flag keeps the password out of the
+		// process list, which every local user can read.
+		*from, _ = lookup(importSourceVar)
+	}
+	if *from == "" {
+		return exitCode{2, fmt.Errorf("import nextauth: the NextAuth app's DATABASE_URL is required: set %s (preferred: "+
+			"a command line is visible in ps) or pass --from", importSourceVar)}
 	}
 	if *batch < 1 || *batch > 5000 {
 		return exitCode{2, errors.New("import nextauth: --batch must be between 1 and 5000")}

@@ -7,7 +7,7 @@
 //	authbff db validate|reset       check the schema; drop and re-create (not in production)
 //	authbff sessions cleanup|stats  delete expired sessions; print statistics
 //	authbff sessions revoke --user  end every session of a user
-//	authbff import nextauth --from  take over a NextAuth database (users, sessions)
+//	authbff import nextauth         take over a NextAuth database (NEXTAUTH_DATABASE_URL)
 //	authbff users count             how many users are stored
 package main
 
@@ -34,8 +34,10 @@ commands:
   sessions cleanup [--batch N] delete expired sessions, login flows, verification tokens
   sessions stats [--json]      print session statistics
   sessions revoke --user U     end every session of a user (id or email)
-  import nextauth --from URL   copy a NextAuth database's users and live sessions
-                               (--dry-run, --merge; see import nextauth -h)
+  import nextauth              copy the NextAuth database NEXTAUTH_DATABASE_URL's
+                               users and live sessions (--from URL also works but
+                               shows the password in ps; --dry-run, --merge;
+                               see import nextauth -h)
   users count                  print how many users are stored
 
 Configuration comes from the environment (and .env); see README.md.
@@ -93,7 +95,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup en
 	case "sessions":
 		return sessionsCmd(ctx, cfg, args[1:], stdout, stderr)
 	case "import":
-		return importCmd(ctx, cfg, args[1:], stdout, stderr)
+		return importCmd(ctx, cfg, args[1:], stdout, stderr, lookup)
 	case "users":
 		return usersCmd(ctx, cfg, args[1:], stdout, stderr)
 	}

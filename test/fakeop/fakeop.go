@@ -46,6 +46,7 @@ type OP struct {
 	delay          time.Duration
 	RedirectTarget string
 	next           func(form map[string][]string) map[string]any
+	clock          func() time.Time // nil: time.Now
 
 	TokenCalls atomic.Int64
 	JWKSCalls  atomic.Int64
@@ -85,6 +86,40 @@ func (op *OP) SetFault(f Fault, delay time.Duration) {
 	op.mu.Lock()
 	defer op.mu.Unlock()
 	op.fault, op.delay = f, delay
+}
+
+// SetClock makes the provider read the time it stamps on the tokens it
+// mints (iat, exp) from clock, for example the relying party's clock plus
+// a skew. nil restores time.Now.
+func (op *OP) SetClock(clock func() time.Time) {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	op.clock = clock
+}
+
+// Now is the provider's clock.
+func (op *OP) Now() time.Time {
+	op.mu.Lock()
+	clock := op.clock
+	op.mu.Unlock()
+	if clock == nil {
+		return time.Now()
+	}
+	return clock()
+}
+
+// LogoutToken mints a back-channel logout token as Keycloak 26 does: typ
+// logout+jwt, aud the client, iat now on the provider's clock, exp two
+// minutes later, a random jti, the logout event, sub, and sid when given.
+func (op *OP) LogoutToken(sub, sid string) string {
+	now := op.Now()
+	c := map[string]any{"iss": op.Issuer(), "aud": op.ClientID, "sub": sub, "iat": now.Unix(),
+		"exp": now.Add(2 * time.Minute).Unix(), "jti": random(),
+		"events": map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}}}
+	if sid != "" {
+		c["sid"] = sid
+	}
+	return op.Sign(c, "logout+jwt")
 }
 
 // OnToken sets the token endpoint's successful answer.

@@ -23,6 +23,7 @@ type logins struct {
 	stall    chan struct{}     // non-nil while refreshes stall; closed to resume
 	stalled  int               // refresh requests waiting in the stall now
 	issued   map[string]string // every refresh token issued -> its user
+	sids     map[string]string // user -> sid of their latest sign-in
 }
 
 type login struct{ sub, nonce, sid string }
@@ -38,7 +39,15 @@ func (op *OP) ServeLogins(initialTTL, refreshedTTL time.Duration) {
 	op.mu.Lock()
 	defer op.mu.Unlock()
 	op.logins = &logins{initialTTL: initialTTL, refreshedTTL: refreshedTTL, codes: map[string]login{},
-		live: map[string]login{}, requests: map[string]int{}, issued: map[string]string{}}
+		live: map[string]login{}, requests: map[string]int{}, issued: map[string]string{}, sids: map[string]string{}}
+}
+
+// SessionID returns the sid of user's latest sign-in, "" when none.
+func (op *OP) SessionID(user string) string {
+	l := op.loginsOrNil()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sids[user]
 }
 
 func (op *OP) loginsOrNil() *logins {
@@ -120,6 +129,7 @@ func (op *OP) authorize(w http.ResponseWriter, r *http.Request) {
 	code := random()
 	l.mu.Lock()
 	l.codes[code] = who
+	l.sids[who.sub] = who.sid
 	l.mu.Unlock()
 	back := target.Query()
 	back.Set("code", code)
@@ -178,7 +188,7 @@ func (op *OP) serveLoginToken(w http.ResponseWriter, r *http.Request, l *logins)
 
 // loginTokens mints a token response for who and records its refresh token.
 func (op *OP) loginTokens(l *logins, who login, ttl time.Duration, withNonce bool) map[string]any {
-	now := time.Now()
+	now := op.Now()
 	id := map[string]any{"iss": op.Issuer(), "aud": op.ClientID, "azp": op.ClientID, "sub": who.sub, "sid": who.sid,
 		"iat": now.Unix(), "exp": now.Add(ttl).Unix(), "name": who.sub, "email": who.sub + "@example.com", "email_verified": true}
 	if withNonce {
