@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -120,7 +121,12 @@ func TestSessionCacheMemoryBound(t *testing.T) {
 	c := newSessionCache(CacheConfig{TTL: time.Minute, MaxEntries: 10_000_000, MaxBytes: bound}, true)
 	for i := range 1_000_000 {
 		h, v := testView(i, "user-"+strconv.Itoa(i))
+		v.Rendered = &ports.RenderMemo{} // as LookupView caches it
 		c.put(h, v, c.generation(), t0)
+		// What GET /session then keeps beside it: the view as JSON.
+		body, err := json.Marshal([]any{v.User, v.Roles, v.Organizations, v.Session.Expires()})
+		require.NoError(t, err)
+		v.Rendered.Store(body)
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
