@@ -81,9 +81,10 @@ func utcOrZero(t time.Time) time.Time {
 // SessionStore implements ports.SessionStore.
 type SessionStore struct {
 	db *DB
-	// lookupFullSQL and lookupViewSQL are the session reads' statement
-	// texts, built once (PostgreSQL prepares each once per connection).
-	lookupFullSQL, lookupViewSQL string
+	// lookupFullSQL, lookupViewSQL and userViewSQL are the session reads'
+	// statement texts, built once (PostgreSQL prepares each once per
+	// connection).
+	lookupFullSQL, lookupViewSQL, userViewSQL string
 }
 
 // NewSessionStore returns a SessionStore on db.
@@ -94,6 +95,7 @@ func NewSessionStore(db *DB) *SessionStore {
 		param = "$1"
 	}
 	s.lookupFullSQL, s.lookupViewSQL = s.lookupSQL("$1", true), s.lookupSQL(param, false)
+	s.userViewSQL = `SELECT name, coalesce(email, ''), image, roles_view, orgs_view FROM users WHERE id = ` + param
 	return s
 }
 
@@ -132,12 +134,17 @@ func decodeRoles(js string) ([]domain.Role, error) {
 	if err := json.Unmarshal([]byte(js), &raw); err != nil {
 		return nil, fmt.Errorf("decode roles: %w", err)
 	}
+	return rolesOf(raw), nil
+}
+
+// rolesOf turns the snapshot's [name, source] pairs into roles.
+func rolesOf(raw [][2]string) []domain.Role {
 	roles := make([]domain.Role, 0, len(raw))
 	for _, r := range raw {
 		roles = append(roles, domain.Role{Name: r[0], Source: r[1]})
 	}
 	sortRoles(roles) // SQLite's json_group_array and collations do not promise byte order
-	return roles, nil
+	return roles
 }
 
 func decodeOrganizations(js string) ([]domain.Organization, error) {
@@ -145,12 +152,18 @@ func decodeOrganizations(js string) ([]domain.Organization, error) {
 	if err := json.Unmarshal([]byte(js), &raw); err != nil {
 		return nil, fmt.Errorf("decode organizations: %w", err)
 	}
+	return organizationsOf(raw), nil
+}
+
+// organizationsOf turns the snapshot's [id, alias, name, tenant id,
+// external id] tuples into organizations.
+func organizationsOf(raw [][5]string) []domain.Organization {
 	orgs := make([]domain.Organization, 0, len(raw))
 	for _, o := range raw {
 		orgs = append(orgs, domain.Organization{ID: o[0], Alias: o[1], Name: o[2], TenantID: o[3], ExternalID: o[4]})
 	}
 	sort.Slice(orgs, func(i, j int) bool { return orgs[i].Alias < orgs[j].Alias })
-	return orgs, nil
+	return orgs
 }
 
 // Update implements ports.SessionStore. On PostgreSQL the row is locked with

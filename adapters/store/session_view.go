@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,24 +54,35 @@ func (db *DB) writeSessionView(ctx context.Context, tx bun.Tx, userID string) er
 	return err
 }
 
-// lookupSQL is the one statement of a session read: the session row by its
-// token hash, its user by primary key, and the user's snapshot. The full read
-// has every column; the view read only what rendering and the expiry checks
-// need, since every column costs PostgreSQL output work and the client its
-// decoding. No fallback subquery for a cleared snapshot: PostgreSQL
+// lookupSQL is the statement of a session read. The view read (GET
+// /session) is one index lookup of one row: the session carries a copy of
+// what the JSON shows of its user (sessions.user_view, kept equal to the
+// user row by triggers), and only the columns rendering and the expiry
+// checks need, since every column costs PostgreSQL output work and the
+// client its decoding. The full read (with the sealed tokens, for the token
+// endpoint and the proxy) joins the user by primary key. Neither has a
+// fallback subquery for a missing copy or a cleared snapshot: PostgreSQL
 // initialises every subplan of a statement on each execution, used or not,
-// so a cleared snapshot is aggregated by a second statement instead
-// (aggregateView), until the user's next sync writes it again.
+// so those cost a second statement instead (userViewSQL, aggregateView).
 func (s *SessionStore) lookupSQL(param string, withTokens bool) string {
 	if !withTokens {
-		return `SELECT s.id, s.user_id, s.expires, s.absolute_expires,
-	coalesce(s.active_organization_id, ''), u.name, coalesce(u.email, ''), u.image, u.roles_view, u.orgs_view
-FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ` + param
+		return `SELECT id, user_id, expires, absolute_expires, coalesce(active_organization_id, ''), user_view
+FROM sessions WHERE token_hash = ` + param
 	}
 	return `SELECT s.*, u.name AS u_name, coalesce(u.email, '') AS u_email, u.email_verified AS u_email_verified,
 	u.image AS u_image, u.created_at AS u_created_at, u.updated_at AS u_updated_at,
 	u.roles_view AS roles_json, u.orgs_view AS orgs_json
 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ` + param
+}
+
+// userView is sessions.user_view: the user's name, email and image, and the
+// roles and organizations snapshot, as one JSON object.
+type userView struct {
+	Name  string      `json:"n"`
+	Email string      `json:"e"`
+	Image string      `json:"i"`
+	Roles [][2]string `json:"r"`
+	Orgs  [][5]string `json:"o"`
 }
 
 // LookupView implements ports.SessionStore: Lookup without the sealed
@@ -101,38 +114,65 @@ func (s *SessionStore) lookupLean(ctx context.Context, hash domain.TokenHash) (p
 		defer func(start time.Time) { s.db.qlog.record(ctx, "SELECT", start, nil) }(time.Now())
 	}
 	var r domain.SessionRecord
-	var u domain.User
-	var roles, orgs sql.NullString
-	dest := []any{&r.ID, &r.UserID, &r.Expires, &r.AbsoluteExpires, &r.ActiveOrganizationID,
-		&u.Name, &u.Email, &u.Image, &roles, &orgs}
-	var err error
-	if s.db.pool != nil {
-		// pgx directly, not database/sql: this read is most of authbff's
-		// traffic, and the database/sql layer cost a fifth of its CPU.
-		err = s.db.pool.QueryRow(ctx, s.lookupViewSQL, pgx.QueryExecModeCacheStatement, string(hash)).Scan(dest...)
-	} else {
-		err = s.db.DB.DB.QueryRowContext(ctx, s.lookupViewSQL, string(hash)).Scan(dest...)
-	}
+	var userJSON sql.NullString
+	err := s.queryRow(ctx, s.lookupViewSQL, string(hash)).Scan(&r.ID, &r.UserID, &r.Expires, &r.AbsoluteExpires,
+		&r.ActiveOrganizationID, &userJSON)
 	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows) {
 		return ports.SessionView{}, domain.ErrSessionNotFound
 	}
 	if err != nil {
 		return ports.SessionView{}, mapError(err)
 	}
-	if !roles.Valid || !orgs.Valid {
-		if roles.String, orgs.String, err = s.aggregateView(ctx, r.UserID); err != nil {
-			return ports.SessionView{}, mapError(err)
+	r.TokenHash, r.Expires, r.AbsoluteExpires = hash, r.Expires.UTC(), r.AbsoluteExpires.UTC()
+	view := ports.SessionView{Session: domain.RehydrateSession(r), User: domain.User{ID: r.UserID}}
+	if userJSON.Valid {
+		var uv userView
+		if err := json.Unmarshal([]byte(userJSON.String), &uv); err != nil {
+			return ports.SessionView{}, fmt.Errorf("decode sessions.user_view: %w", err)
 		}
+		view.User.Name, view.User.Email, view.User.Image = uv.Name, uv.Email, uv.Image
+		view.Roles, view.Organizations = rolesOf(uv.Roles), organizationsOf(uv.Orgs)
+		return view, nil
 	}
-	r.TokenHash, r.Expires, r.AbsoluteExpires, u.ID = hash, r.Expires.UTC(), r.AbsoluteExpires.UTC(), r.UserID
-	view := ports.SessionView{Session: domain.RehydrateSession(r), User: u}
-	if view.Roles, err = decodeRoles(roles.String); err != nil {
-		return ports.SessionView{}, err
-	}
-	if view.Organizations, err = decodeOrganizations(orgs.String); err != nil {
+	if err := s.readUserView(ctx, &view); err != nil {
 		return ports.SessionView{}, err
 	}
 	return view, nil
+}
+
+// readUserView fills in the user part of a view from the user row, for a
+// session without its copy: one more primary-key read, and the aggregation
+// of the normalised tables when the user's snapshot is cleared too.
+func (s *SessionStore) readUserView(ctx context.Context, view *ports.SessionView) error {
+	u := &view.User
+	var roles, orgs sql.NullString
+	err := s.queryRow(ctx, s.userViewSQL, u.ID).Scan(&u.Name, &u.Email, &u.Image, &roles, &orgs)
+	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows) {
+		return domain.ErrSessionNotFound // the user went away between the two reads
+	}
+	if err != nil {
+		return mapError(err)
+	}
+	if !roles.Valid || !orgs.Valid {
+		if roles.String, orgs.String, err = s.aggregateView(ctx, u.ID); err != nil {
+			return mapError(err)
+		}
+	}
+	if view.Roles, err = decodeRoles(roles.String); err != nil {
+		return err
+	}
+	view.Organizations, err = decodeOrganizations(orgs.String)
+	return err
+}
+
+// queryRow runs one prepared statement: on PostgreSQL through the pgx pool
+// directly, not database/sql (this read is most of authbff's traffic, and
+// the database/sql layer cost a fifth of its CPU).
+func (s *SessionStore) queryRow(ctx context.Context, query string, arg string) interface{ Scan(...any) error } {
+	if s.db.pool != nil {
+		return s.db.pool.QueryRow(ctx, query, pgx.QueryExecModeCacheStatement, arg)
+	}
+	return s.db.DB.DB.QueryRowContext(ctx, query, arg)
 }
 
 // aggregateView computes a user's roles and organizations from the
