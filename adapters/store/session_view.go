@@ -3,9 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -75,16 +73,6 @@ FROM sessions WHERE token_hash = ` + param
 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ` + param
 }
 
-// userView is sessions.user_view: the user's name, email and image, and the
-// roles and organizations snapshot, as one JSON object.
-type userView struct {
-	Name  string      `json:"n"`
-	Email string      `json:"e"`
-	Image string      `json:"i"`
-	Roles [][2]string `json:"r"`
-	Orgs  [][5]string `json:"o"`
-}
-
 // LookupView implements ports.SessionStore: Lookup without the sealed
 // tokens, served from this process's session cache when one is configured
 // and the row was read recently.
@@ -126,9 +114,9 @@ func (s *SessionStore) lookupLean(ctx context.Context, hash domain.TokenHash) (p
 	r.TokenHash, r.Expires, r.AbsoluteExpires = hash, r.Expires.UTC(), r.AbsoluteExpires.UTC()
 	view := ports.SessionView{Session: domain.RehydrateSession(r), User: domain.User{ID: r.UserID}}
 	if userJSON.Valid {
-		var uv userView
-		if err := json.Unmarshal([]byte(userJSON.String), &uv); err != nil {
-			return ports.SessionView{}, fmt.Errorf("decode sessions.user_view: %w", err)
+		uv, err := decodeUserView(userJSON.String)
+		if err != nil {
+			return ports.SessionView{}, err
 		}
 		view.User.Name, view.User.Email, view.User.Image = uv.Name, uv.Email, uv.Image
 		view.Roles, view.Organizations = rolesOf(uv.Roles), organizationsOf(uv.Orgs)
