@@ -39,8 +39,11 @@ func requestIDOf(c *gin.Context) string {
 
 // accessLog writes one JSON line per request. It logs the path without the
 // query string, because Auth.js callbacks carry the authorization code there.
-// Typed attributes, no boxing: this runs on every request.
+// This runs on every request, so the record goes straight to the handler:
+// typed attributes, no boxing, and no caller lookup (Logger.LogAttrs walks
+// the stack for a source location the handler does not print).
 func accessLog(log *slog.Logger) gin.HandlerFunc {
+	h := log.Handler()
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
@@ -50,27 +53,28 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 			level = slog.LevelError
 		}
 		ctx := c.Request.Context()
-		if !log.Enabled(ctx, level) {
+		if !h.Enabled(ctx, level) {
 			return
 		}
 		meta, _ := httpshared.RequestFrom(ctx)
-		attrs := make([]slog.Attr, 0, 9)
-		attrs = append(attrs,
+		end := time.Now()
+		rec := slog.NewRecord(end, level, "request", 0)
+		rec.AddAttrs(
 			slog.String("request_id", meta.ID),
 			slog.String("method", c.Request.Method),
 			slog.String("path", c.Request.URL.Path),
 			slog.Int("status", status),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Float64("duration_ms", float64(end.Sub(start).Microseconds())/1000),
 			slog.String("client_ip", meta.ClientIP),
 			slog.Int("bytes", c.Writer.Size()),
 		)
 		if cid := c.Request.Header.Get(requestIDHeader); httpshared.SafeClientRequestID(cid) {
-			attrs = append(attrs, slog.String("client_request_id", cid))
+			rec.AddAttrs(slog.String("client_request_id", cid))
 		}
 		if len(c.Errors) > 0 {
-			attrs = append(attrs, slog.String("error", c.Errors.Last().Error()))
+			rec.AddAttrs(slog.String("error", c.Errors.Last().Error()))
 		}
-		log.LogAttrs(ctx, level, "request", attrs...)
+		_ = h.Handle(ctx, rec)
 	}
 }
 
