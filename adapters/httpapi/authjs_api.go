@@ -3,10 +3,13 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/authbff/authbff/adapters/httpshared"
 )
 
 var zeroTime time.Time
@@ -26,13 +29,15 @@ type ProviderInfo struct {
 
 // authAPI serves the Auth.js-compatible routes under the base path.
 type authAPI struct {
-	origin   string
-	basePath string
-	cookies  cookieNames
-	csrf     csrf
-	provider ProviderInfo
-	h        Handlers
-	log      *slog.Logger
+	origin string
+	// originCookie is the origin as the callback-URL cookie carries it.
+	originCookie string
+	basePath     string
+	cookies      cookieNames
+	csrf         csrf
+	provider     ProviderInfo
+	h            Handlers
+	log          *slog.Logger
 	// postLogoutRedirect is AUTH_POST_LOGOUT_REDIRECT_URL: when set, the
 	// post-logout redirect sent to the IdP instead of authbff's own
 	// /signout/callback.
@@ -52,6 +57,7 @@ func newAuthAPI(cfg Config, h Handlers, log *slog.Logger) *authAPI {
 		backchannelLimiter: newWindowLimiter(200),
 	}
 	a.cookies.legacy = cfg.AcceptLegacyCookies
+	a.originCookie = url.QueryEscape(a.origin)
 	return a
 }
 
@@ -117,9 +123,14 @@ func (a *authAPI) callbackRedirectURI(provider string) string {
 	return a.origin + a.basePath + "/callback/" + provider
 }
 
-// clientIP is the request's client address (proxies are trusted only when
-// configured).
-func clientIP(c *gin.Context) string { return c.ClientIP() }
+// clientIP is the request's client address, as requestID resolved it
+// (proxies are trusted only when configured).
+func clientIP(c *gin.Context) string {
+	if meta, ok := httpshared.RequestFrom(c.Request.Context()); ok {
+		return meta.ClientIP
+	}
+	return c.ClientIP()
+}
 
 // signInConfigured guards routes whose use cases are optional in tests.
 func (a *authAPI) signInConfigured() bool {

@@ -48,7 +48,12 @@ func (a *authAPI) newAuthRequest(c *gin.Context) *authRequest {
 	r.csrfVerified = c.Request.Method == http.MethodPost && matches(r.csrfToken, r.body["csrfToken"])
 
 	// Callback URL: body, then query, then the cookie, then the origin.
-	cookieCB := cookieValue(c.Request, a.cookies.callbackURL)
+	cookieCB := rawCookie(c.Request, a.cookies.callbackURL)
+	if cookieCB == a.originCookie {
+		cookieCB = a.origin // the usual value, without decoding it
+	} else {
+		cookieCB = cookieValue(c.Request, a.cookies.callbackURL)
+	}
 	raw, fromRequest := r.body["callbackUrl"], true
 	if raw == "" && c.Request.URL.RawQuery != "" {
 		raw = c.Query("callbackUrl")

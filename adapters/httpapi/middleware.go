@@ -22,13 +22,26 @@ const requestIDHeader = httpshared.RequestIDHeader
 // response and puts it, with the client IP the trusted-proxy settings
 // decide, into the request context for the proxy and the access log. Both
 // are computed once here: every request pays for this middleware.
-func requestID() gin.HandlerFunc {
+func requestID(forwardedClientIP bool) gin.HandlerFunc {
+	idKey := http.CanonicalHeaderKey(requestIDHeader)
 	return func(c *gin.Context) {
-		meta := httpshared.Request{ID: httpshared.NewRequestID(), ClientIP: c.ClientIP()}
-		c.Header(requestIDHeader, meta.ID)
+		meta := httpshared.Request{ID: httpshared.NewRequestID(), ClientIP: resolveClientIP(c, forwardedClientIP)}
+		c.Writer.Header()[idKey] = []string{meta.ID}
 		c.Request = c.Request.WithContext(httpshared.WithRequest(c.Request.Context(), meta))
 		c.Next()
 	}
+}
+
+// resolveClientIP is gin's c.ClientIP(), which the trusted-proxy settings
+// decide. Without trusted proxies it is the socket peer, and an IPv4 peer is
+// already in the form gin would print, so it is used as it stands.
+func resolveClientIP(c *gin.Context, forwarded bool) string {
+	if !forwarded {
+		if ip := c.RemoteIP(); ip != "" && strings.Trim(ip, "0123456789.") == "" && net.ParseIP(ip) != nil {
+			return ip
+		}
+	}
+	return c.ClientIP()
 }
 
 // requestIDOf returns the id requestID gave the request.

@@ -29,7 +29,7 @@ func NewRouter(cfg Config, h Handlers, log *slog.Logger) (*gin.Engine, error) {
 	if len(cfg.TrustedProxies) == 0 {
 		r.ForwardedByClientIP = false
 	}
-	r.Use(requestID(), recovery(log), accessLog(log), headerLimit(), securityHeaders(cfg), bodyDeadline(30*time.Second))
+	r.Use(requestID(r.ForwardedByClientIP), recovery(log), accessLog(log), headerLimit(), securityHeaders(cfg), bodyDeadline(30*time.Second))
 
 	health := healthHandlers{ready: h.Readiness}
 	r.GET("/healthz", health.healthz)
