@@ -52,7 +52,9 @@ func ParseSessionToken(s string) (SessionToken, error) {
 func (t SessionToken) Hash() TokenHash {
 	var buf [128]byte // tokens are at most 128 bytes: no copy on the heap
 	sum := sha256.Sum256(append(buf[:0], t...))
-	return TokenHash(hex.EncodeToString(sum[:]))
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum[:])
+	return TokenHash(out[:])
 }
 
 // HashSecret hashes any other one-time secret (verification tokens) the same

@@ -20,7 +20,9 @@ const RequestIDHeader = "X-Request-ID"
 func NewRequestID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	var out [24]byte
+	hex.Encode(out[:], b[:])
+	return string(out[:])
 }
 
 // SafeClientRequestID reports whether a client's X-Request-ID may be logged:
