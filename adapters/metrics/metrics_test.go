@@ -113,3 +113,26 @@ func TestActiveSessionsAreCachedForTheTTL(t *testing.T) {
 	require.Equal(t, 9.0, gauge())
 	require.Equal(t, 4, a.calls)
 }
+
+func TestPoolFiguresAreServed(t *testing.T) {
+	m := New(nil, nil)
+	m.WatchPool(func() (PoolStats, bool) {
+		return PoolStats{Idle: 3, Acquired: 4, Max: 20, Acquires: 1000, WaitedAcquires: 12,
+			AcquireWait: 1500 * time.Millisecond}, true
+	})
+	body := scrape(t, m)
+	for _, line := range []string{
+		`authbff_db_pool_connections{state="idle"} 3`,
+		`authbff_db_pool_connections{state="in_use"} 4`,
+		`authbff_db_pool_max_connections 20`,
+		`authbff_db_pool_acquires_total 1000`,
+		`authbff_db_pool_waited_acquires_total 12`,
+		`authbff_db_pool_acquire_wait_seconds_total 1.5`,
+	} {
+		require.Contains(t, body, line)
+	}
+
+	none := New(nil, nil)
+	none.WatchPool(func() (PoolStats, bool) { return PoolStats{}, false })
+	require.NotContains(t, scrape(t, none), "authbff_db_pool_", "no pool (SQLite): no pool metrics")
+}

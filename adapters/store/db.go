@@ -180,3 +180,11 @@ func redactConnError(err error) string {
 	}
 	return msg
 }
+
+// PoolStat returns the PostgreSQL pool's statistics; false on SQLite.
+func (db *DB) PoolStat() (*pgxpool.Stat, bool) {
+	if db.pool == nil {
+		return nil, false
+	}
+	return db.pool.Stat(), true
+}

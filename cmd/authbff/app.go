@@ -41,8 +41,22 @@ func appOptions(cfg Config, logOut io.Writer) fx.Option {
 
 		useCases,
 		fx.Provide(readinessChecks, newReadiness, providerInfo),
-		fx.Invoke(registerCleanupJob),
+		fx.Invoke(registerCleanupJob, watchPool),
 	)
+}
+
+// watchPool exports the PostgreSQL pool's figures: the session read takes
+// its connections from the pool directly, past database/sql's statistics.
+func watchPool(m *metrics.Metrics, db *store.DB) {
+	m.WatchPool(func() (metrics.PoolStats, bool) {
+		s, ok := db.PoolStat()
+		if !ok {
+			return metrics.PoolStats{}, false
+		}
+		return metrics.PoolStats{Idle: s.IdleConns(), Acquired: s.AcquiredConns(),
+			Max: s.MaxConns(), Acquires: s.AcquireCount(), WaitedAcquires: s.EmptyAcquireCount(),
+			AcquireWait: s.EmptyAcquireWaitTime()}, true
+	})
 }
 
 // useCases are the application's constructors. The server and the operator

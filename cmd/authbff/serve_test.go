@@ -163,6 +163,13 @@ func TestSessionReadIsOneRoundTrip(t *testing.T) {
 		require.Equal(t, 1, countQueries()-before, "GET /api/auth/session #%d", i+1)
 	}
 	require.NotContains(t, logs.String(), "token_hash", "statement text is never logged")
+
+	// Those reads took their connections from the pool directly, which
+	// /metrics shows beside database/sql's figures.
+	m, err := browser.Get(base + "/metrics")
+	require.NoError(t, err)
+	require.Contains(t, string(m.Body), "authbff_db_pool_max_connections ")
+	require.Regexp(t, `authbff_db_pool_acquires_total [1-9]`, string(m.Body))
 }
 
 // TestCachedSessionReadSkipsTheDatabase: with the session cache on (the
