@@ -205,18 +205,24 @@ func loadDatabase(v vars, cfg *Config) {
 	if cfg.Production && sc.Dialect == store.Postgres && insecurePostgres(sc.DSN) {
 		v.errs.add(dbVar, "sslmode=disable is refused in production for a non-local database (use sslmode=verify-full)")
 	}
-	loadSessionCache(v, &sc.SessionCache)
+	loadSessionCache(v, &sc.SessionCache, sc.Dialect)
 	cfg.Store = sc
 	cfg.MigrateOnStart = sc.Dialect == store.SQLite && !cfg.Production
 	v.bool(&cfg.MigrateOnStart, "AUTH_MIGRATE_ON_START")
 }
 
 // loadSessionCache reads the bounds of the session read cache: on by
-// default, 5 s at most between a change made outside the cache's reach and
-// its effect (other replicas' changes arrive through LISTEN/NOTIFY within
-// moments); AUTH_SESSION_CACHE_TTL=0 turns it off.
-func loadSessionCache(v vars, c *store.CacheConfig) {
+// default on PostgreSQL, 5 s at most between a change made outside the
+// cache's reach and its effect (other replicas' changes arrive through
+// LISTEN/NOTIFY within moments); AUTH_SESSION_CACHE_TTL=0 turns it off. Off
+// by default on SQLite: nothing announces another process's change there
+// (`authbff sessions revoke` beside `serve`), and a read is an in-process
+// query anyway.
+func loadSessionCache(v vars, c *store.CacheConfig, dialect string) {
 	*c = store.CacheConfig{TTL: 5 * time.Second, MaxEntries: 100_000, MaxBytes: 64 << 20}
+	if dialect == store.SQLite {
+		c.TTL = 0
+	}
 	if s, name := v.get("AUTH_SESSION_CACHE_TTL"); s != "" {
 		d, err := parseDuration(s)
 		if err != nil || d < 0 || d > time.Minute {

@@ -26,6 +26,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	require.True(t, cfg.GeneratedSecret)
 	require.True(t, cfg.MigrateOnStart)
 	require.Equal(t, 64, cfg.IdPMaxConcurrency)
+	require.False(t, cfg.Store.SessionCache.Enabled(), "no session cache on SQLite: another process's change is not announced")
 
 	// The generated development secret is kept, so a restart keeps sessions.
 	again, err := LoadConfig(envOf(map[string]string{"AUTH_DATA_DIR": dir}))
@@ -85,6 +86,7 @@ func TestLoadConfigReadsPrismaPoolParameters(t *testing.T) {
 	require.NotContains(t, cfg.Store.DSN, "connection_limit")
 	require.Contains(t, cfg.Store.DSN, "search_path=public")
 	require.False(t, cfg.MigrateOnStart, "PostgreSQL migrations are a deploy step by default")
+	require.Equal(t, 5*time.Second, cfg.Store.SessionCache.TTL, "the session cache is on by default on PostgreSQL")
 }
 
 func TestLoadConfigProduction(t *testing.T) {
