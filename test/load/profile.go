@@ -31,13 +31,14 @@ func profileCmd(ctx context.Context, args []string, out io.Writer) error {
 	dur := fs.Duration("d", 40*time.Second, "how long to serve (hard cap)")
 	profile := fs.String("cpuprofile", "cpu.pprof", "CPU profile output")
 	logTo := fs.String("log", "", "access log file (default: discarded)")
+	cacheTTL := fs.Duration("cache-ttl", 0, "session cache TTL, as AUTH_SESSION_CACHE_TTL (0: off)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *dur <= 0 || *dur > 30*time.Minute {
 		return fmt.Errorf("-d must be in (0, 30m]")
 	}
-	handler, closeDB, err := sessionServer(*dbURL, *listen, *logTo)
+	handler, closeDB, err := sessionServer(*dbURL, *listen, *logTo, *cacheTTL)
 	if err != nil {
 		return err
 	}
@@ -66,15 +67,17 @@ func profileCmd(ctx context.Context, args []string, out io.Writer) error {
 
 // sessionServer builds the HTTP server with the session route backed by the
 // real store. Routes needing other use cases are not wired.
-func sessionServer(dbURL, listen, logTo string) (*httpapi.Server, func(), error) {
+func sessionServer(dbURL, listen, logTo string, cacheTTL time.Duration) (*httpapi.Server, func(), error) {
 	sc, err := store.ParseDatabaseURL(dbURL, os.TempDir())
 	if err != nil || sc.Dialect != store.Postgres {
 		return nil, nil, fmt.Errorf("-database-url must be a PostgreSQL URL: %v", err)
 	}
+	sc.SessionCache = store.CacheConfig{TTL: cacheTTL, MaxEntries: 100_000, MaxBytes: 64 << 20}
 	db, err := store.Open(sc)
 	if err != nil {
 		return nil, nil, err
 	}
+	db.StartChangeListener(slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	logOut, closeLog := io.Discard, func() {}
 	if logTo != "" {
 		lf, err := os.Create(logTo)
