@@ -49,7 +49,9 @@ func requireBrowser(t *testing.T) {
 	}
 }
 
-func newBrowser(t *testing.T) *browser {
+// newBrowser starts Chromium with the suite's flags plus extra (the HTTPS
+// test trusts its certificate with one).
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromePath),
@@ -62,6 +64,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-extensions", true),
 		chromedp.WindowSize(1280, 900),
 	}
+	opts = append(opts, extra...)
 	b := &browser{t: t}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithListener(b.listen))

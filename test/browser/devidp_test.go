@@ -20,7 +20,13 @@ func TestBrowserWithTheDevelopmentIdP(t *testing.T) {
 		"BACKEND_API_URL": up.srv.URL,
 	})
 	f.serve(t, bff)
-	runScenario(t, f, up, idp{
+	runScenario(t, f, up, devIdP(f), "bob", "bob@example.com")
+}
+
+// devIdP is the embedded development IdP's login page (a button per demo
+// user) for authbff behind f.
+func devIdP(f *front) idp {
+	return idp{
 		name: "Development IdP (demo users)",
 		at:   func(u string) bool { return !strings.HasPrefix(u, f.Origin) && strings.Contains(u, "/login?") },
 		login: func(b *browser, user string, done func(string) bool) (string, time.Duration) {
@@ -28,5 +34,5 @@ func TestBrowserWithTheDevelopmentIdP(t *testing.T) {
 			b.check("development IdP login page")
 			return b.leave("pick "+user, `document.getElementById(`+js("login-"+user)+`).click()`, done)
 		},
-	}, "bob", "bob@example.com")
+	}
 }

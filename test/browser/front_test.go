@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +26,9 @@ const goodbyePage = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 type front struct {
 	Origin string
 	ln     net.Listener
+	// onProxy, when set before serve, sees every /api/proxy/ request and
+	// the status the browser got for it.
+	onProxy func(r *http.Request, status int)
 }
 
 // newFront listens on a free loopback port; serve starts it once authbff's
@@ -34,6 +38,38 @@ func newFront(t *testing.T) *front {
 	require.NoError(t, err)
 	return &front{Origin: "http://" + ln.Addr().String(), ln: ln}
 }
+
+// newTLSFront is newFront over https with cert: the browser sees
+// https://127.0.0.1:port, and the front forwards to authbff over http as a
+// TLS-terminating load balancer does.
+func newTLSFront(t *testing.T, cert tls.Certificate) *front {
+	f := newFront(t)
+	f.ln = tls.NewListener(f.ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	f.Origin = "https://" + f.ln.Addr().String()
+	return f
+}
+
+// statusWriter remembers the status written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (f *front) serve(t *testing.T, bffBase string) {
 	target, err := url.Parse(bffBase)
@@ -48,7 +84,15 @@ func (f *front) serve(t *testing.T, bffBase string) {
 	}}
 	mux := http.NewServeMux()
 	mux.Handle("/api/auth/", rewrite)
-	mux.Handle("/api/proxy/", rewrite)
+	if f.onProxy == nil {
+		mux.Handle("/api/proxy/", rewrite)
+	} else {
+		mux.HandleFunc("/api/proxy/", func(w http.ResponseWriter, r *http.Request) {
+			sw := &statusWriter{ResponseWriter: w}
+			rewrite.ServeHTTP(sw, r)
+			f.onProxy(r, sw.status)
+		})
+	}
 	page := func(body string) http.HandlerFunc {
 		return func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")

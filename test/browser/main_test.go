@@ -8,7 +8,9 @@
 // The page script (test/nextauth/page.mjs) is bundled with esbuild and
 // served by a small "front" server on its own loopback origin, which also
 // reverse-proxies /api/auth/* and /api/proxy/* to authbff, as a Next.js
-// app's rewrites do; AUTH_URL is the front origin.
+// app's rewrites do; AUTH_URL is the front origin. TestHTTPSCookiesInChromium
+// serves the front over https (a self-signed certificate Chromium trusts by
+// its key), so the cookies get their __Secure-/__Host- names and Secure.
 //
 // Without chromium, node or npm the tests are skipped; under CI=true that is
 // a failure. The Keycloak test needs TEST_KEYCLOAK_ISSUER and
