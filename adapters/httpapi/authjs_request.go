@@ -130,15 +130,21 @@ func (r *authRequest) wantsJSON() bool {
 }
 
 // redirect answers a successful redirect: 302 Location, or 200 {"url"} with
-// the same headers (Set-Cookie and Location included) when the client asked
-// for JSON. Queued cookies go out with it.
+// the same headers (Set-Cookie included) when the client asked for JSON.
+// Queued cookies go out with it.
+//
+// The JSON answer has no Location header, unlike @auth/core's (which copies
+// the redirect's headers): on a 200 it steers nothing, the client reads url
+// from the body, and the sign-out URL carries the ID token (id_token_hint),
+// which must be in one place only, not also in a header that proxies and
+// access logs record (docs/security.md R14).
 func (r *authRequest) redirect(location string) {
 	r.flush()
-	r.c.Header("Location", location)
 	if r.wantsJSON() {
 		writeJSON(r.c, http.StatusOK, map[string]string{"url": location}, false)
 		return
 	}
+	r.c.Header("Location", location)
 	r.c.Status(http.StatusFound)
 	r.c.Writer.WriteHeaderNow()
 	r.c.Abort()

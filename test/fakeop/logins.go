@@ -24,6 +24,29 @@ type logins struct {
 	stalled  int               // refresh requests waiting in the stall now
 	issued   map[string]string // every refresh token issued -> its user
 	sids     map[string]string // user -> sid of their latest sign-in
+	secrets  Secrets           // every secret issued or shown, in order
+}
+
+// Secrets are the secret values the provider issued or was shown while
+// serving logins, so a test can look for each of them where it must not be.
+type Secrets struct {
+	Codes         []string // authorization codes issued
+	Verifiers     []string // PKCE code_verifier values presented
+	ClientSecrets []string // client secrets presented (form or HTTP Basic)
+	AccessTokens  []string
+	RefreshTokens []string
+	IDTokens      []string
+}
+
+// Secrets returns what the provider has issued or been shown so far.
+func (op *OP) Secrets() Secrets {
+	l := op.loginsOrNil()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.secrets
+	clone := func(v []string) []string { return append([]string(nil), v...) }
+	return Secrets{Codes: clone(s.Codes), Verifiers: clone(s.Verifiers), ClientSecrets: clone(s.ClientSecrets),
+		AccessTokens: clone(s.AccessTokens), RefreshTokens: clone(s.RefreshTokens), IDTokens: clone(s.IDTokens)}
 }
 
 type login struct{ sub, nonce, sid string }
@@ -130,6 +153,7 @@ func (op *OP) authorize(w http.ResponseWriter, r *http.Request) {
 	l.mu.Lock()
 	l.codes[code] = who
 	l.sids[who.sub] = who.sid
+	l.secrets.Codes = append(l.secrets.Codes, code)
 	l.mu.Unlock()
 	back := target.Query()
 	back.Set("code", code)
@@ -140,6 +164,20 @@ func (op *OP) authorize(w http.ResponseWriter, r *http.Request) {
 }
 
 func (op *OP) serveLoginToken(w http.ResponseWriter, r *http.Request, l *logins) {
+	l.mu.Lock()
+	if v := r.PostForm.Get("code_verifier"); v != "" {
+		l.secrets.Verifiers = append(l.secrets.Verifiers, v)
+	}
+	if v := r.PostForm.Get("client_secret"); v != "" {
+		l.secrets.ClientSecrets = append(l.secrets.ClientSecrets, v)
+	}
+	if _, v, ok := r.BasicAuth(); ok && v != "" {
+		if dec, err := url.QueryUnescape(v); err == nil { // RFC 6749 2.3.1 form-encodes it
+			v = dec
+		}
+		l.secrets.ClientSecrets = append(l.secrets.ClientSecrets, v)
+	}
+	l.mu.Unlock()
 	switch r.PostForm.Get("grant_type") {
 	case "authorization_code":
 		l.mu.Lock()
@@ -198,11 +236,15 @@ func (op *OP) loginTokens(l *logins, who login, ttl time.Duration, withNonce boo
 		"iat": now.Unix(), "exp": now.Add(ttl).Unix(), "jti": random(),
 		"realm_access": map[string]any{"roles": []string{"user"}}}, "JWT")
 	rt := "rt-" + random()
+	idToken := op.Sign(id, "JWT")
 	l.mu.Lock()
 	l.live[rt] = who
 	l.issued[rt] = who.sub
+	l.secrets.AccessTokens = append(l.secrets.AccessTokens, access)
+	l.secrets.RefreshTokens = append(l.secrets.RefreshTokens, rt)
+	l.secrets.IDTokens = append(l.secrets.IDTokens, idToken)
 	l.mu.Unlock()
-	return map[string]any{"access_token": access, "refresh_token": rt, "id_token": op.Sign(id, "JWT"),
+	return map[string]any{"access_token": access, "refresh_token": rt, "id_token": idToken,
 		"token_type": "Bearer", "expires_in": int(ttl.Seconds()), "refresh_expires_in": 1800, "scope": "openid profile email"}
 }
 
