@@ -130,17 +130,24 @@ func (r *authRequest) wantsJSON() bool {
 }
 
 // redirect answers a successful redirect: 302 Location, or 200 {"url"} with
-// the same headers (Set-Cookie included) when the client asked for JSON.
-// Queued cookies go out with it.
-//
-// The JSON answer has no Location header, unlike @auth/core's (which copies
-// the redirect's headers): on a 200 it steers nothing, the client reads url
-// from the body, and the sign-out URL carries the ID token (id_token_hint),
-// which must be in one place only, not also in a header that proxies and
-// access logs record (docs/security.md R14).
-func (r *authRequest) redirect(location string) {
+// the same headers (Set-Cookie and Location included, as Auth.js answers)
+// when the client asked for JSON. Queued cookies go out with it.
+func (r *authRequest) redirect(location string) { r.redirectTo(location, true) }
+
+// redirectCarryingToken is redirect for a URL that carries a token: the
+// sign-out's end-session URL with the ID token as id_token_hint. Its JSON
+// answer has no Location header, unlike Auth.js's: on a 200 the header
+// steers nothing (the client reads url from the body), and proxies and
+// access logs record headers, so the token stays in one place
+// (docs/security.md R14).
+func (r *authRequest) redirectCarryingToken(location string) { r.redirectTo(location, false) }
+
+func (r *authRequest) redirectTo(location string, locationOnJSON bool) {
 	r.flush()
 	if r.wantsJSON() {
+		if locationOnJSON {
+			r.c.Header("Location", location)
+		}
 		writeJSON(r.c, http.StatusOK, map[string]string{"url": location}, false)
 		return
 	}

@@ -47,7 +47,7 @@ func (a *authAPI) signout(c *gin.Context) {
 	}
 	a.cookies.clearSession(c.Writer, c.Request)
 	c.Header("Cache-Control", "no-store")
-	r.redirect(target)
+	r.redirectCarryingToken(target) // the end-session URL holds the ID token
 }
 
 // signoutCallback is GET /signout/callback, where the IdP returns the

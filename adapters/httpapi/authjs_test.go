@@ -125,6 +125,7 @@ func signIn(t *testing.T, a *testApp, id ports.Identity) *http.Client {
 	readJSON(t, resp, &body)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.True(t, strings.HasPrefix(body["url"], "https://kc.example.com/realms/crm/auth?state="), body["url"])
+	require.Equal(t, body["url"], resp.Header.Get("Location"), "a {url} answer keeps the redirect's Location, as Auth.js's")
 	state := a.idp.LastState()
 	code := a.idp.Authorize(state, id)
 	cb, err := c.Get(a.url("/api/auth/callback/keycloak?" + url.Values{"code": {code}, "state": {state}, "iss": {a.idp.Issuer()}}.Encode()))
@@ -187,6 +188,7 @@ func TestFullSignInSessionSignOut(t *testing.T) {
 	require.Equal(t, http.StatusOK, out.StatusCode)
 	require.True(t, strings.HasPrefix(body["url"], "https://kc.example.com/realms/crm/logout?"), body["url"])
 	require.Contains(t, body["url"], "id_token_hint=id-1")
+	require.Empty(t, out.Header.Get("Location"), "the ID token is in the body only, not also in a header proxies log")
 	require.Contains(t, strings.Join(out.Header.Values("Set-Cookie"), "\n"), "authjs.session-token=; Path=/; Max-Age=0")
 
 	resp, _ = c.Get(a.url("/api/auth/session"))
