@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -113,27 +112,14 @@ func startServeWithIdPClock(t *testing.T, op *fakeop.OP, now func() time.Time) (
 	t.Helper()
 	addr := freeAddr(t)
 	base := "http://" + addr
-	cfg, err := loadConfig(envOf(map[string]string{
-		"LISTEN_ADDR": addr, "AUTH_URL": base + "/api/auth", "AUTH_DATA_DIR": t.TempDir(), "AUTH_ENV": "development",
+	logs := startApp(t, map[string]string{
+		"LISTEN_ADDR": addr, "AUTH_URL": base + "/api/auth", "AUTH_ENV": "development",
 		"AUTH_SECRET": "clock-skew-test-secret-0123456789abcdef", "AUTH_CLEANUP_INTERVAL": "0",
 		"AUTH_KEYCLOAK_ISSUER": op.Issuer(), "AUTH_KEYCLOAK_ID": op.ClientID, "AUTH_KEYCLOAK_SECRET": "s",
-	}), true)
-	require.NoError(t, err)
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	require.NoError(t, migrateUp(ctx, cfg, newLogger(cfg, logs)))
-	app := fx.New(appOptions(cfg, logs), fx.Decorate(func(c keycloak.Config) keycloak.Config {
+	}, fx.Decorate(func(c keycloak.Config) keycloak.Config {
 		c.Now = now
 		return c
 	}))
-	require.NoError(t, app.Err())
-	require.NoError(t, app.Start(ctx), logs.String())
-	t.Cleanup(func() {
-		stopCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		require.NoError(t, app.Stop(stopCtx))
-	})
 	return base, logs
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -321,23 +320,9 @@ func startLeakServe(t *testing.T, vars map[string]string, now application.Clock)
 	base := "http://localhost:" + port
 	vars["LISTEN_ADDR"] = addr
 	vars["AUTH_URL"] = base + "/api/auth"
-	vars["AUTH_DATA_DIR"] = t.TempDir()
 	vars["AUTH_ENV"] = "development"
 	vars["AUTH_CLEANUP_INTERVAL"] = "0"
-	cfg, err := loadConfig(envOf(vars), true)
-	require.NoError(t, err)
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	require.NoError(t, migrateUp(ctx, cfg, newLogger(cfg, logs)))
-	app := fx.New(appOptions(cfg, logs), fx.Decorate(func(application.Clock) application.Clock { return now }))
-	require.NoError(t, app.Err())
-	require.NoError(t, app.Start(ctx), logs.String())
-	t.Cleanup(func() {
-		stopCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		require.NoError(t, app.Stop(stopCtx))
-	})
+	logs := startApp(t, vars, fx.Decorate(func(application.Clock) application.Clock { return now }))
 	return base, logs
 }
 

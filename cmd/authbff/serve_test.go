@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/fx"
 
 	"github.com/authbff/authbff/test/authjsclient"
 	"github.com/authbff/authbff/test/testenv"
@@ -28,6 +29,31 @@ func freeAddr(t *testing.T) string {
 
 // syncBuffer is a log sink safe for the server's goroutines.
 type syncBuffer = testenv.LogBuffer
+
+// startApp migrates and starts the server built from vars as `authbff
+// serve` builds it, in-process, with extra fx options (decorated clocks) on
+// top; it stops when the test ends. vars must name LISTEN_ADDR.
+func startApp(t *testing.T, vars map[string]string, extra ...fx.Option) *syncBuffer {
+	t.Helper()
+	if _, ok := vars["AUTH_DATA_DIR"]; !ok {
+		vars["AUTH_DATA_DIR"] = t.TempDir()
+	}
+	cfg, err := loadConfig(envOf(vars), true)
+	require.NoError(t, err)
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, migrateUp(ctx, cfg, newLogger(cfg, logs)))
+	app := fx.New(append([]fx.Option{appOptions(cfg, logs)}, extra...)...)
+	require.NoError(t, app.Err())
+	require.NoError(t, app.Start(ctx), logs.String())
+	t.Cleanup(func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		require.NoError(t, app.Stop(stopCtx))
+	})
+	return logs
+}
 
 // startServe runs `authbff serve` in-process with vars and waits until
 // /healthz answers. The server stops when the test ends.
