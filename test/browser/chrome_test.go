@@ -3,16 +3,11 @@ package browser
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	cdplog "github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
+	"github.com/authbff/authbff/test/testenv"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 )
@@ -21,22 +16,13 @@ import (
 // redirects it starts, a script call).
 const stepTimeout = 45 * time.Second
 
-// reportViolation is the binding the pages call from their
-// securitypolicyviolation listener (installed before any page script runs).
-const reportViolation = "authbffReportViolation"
-
-const violationListener = `document.addEventListener("securitypolicyviolation", (e) => {
-  window.` + reportViolation + `(JSON.stringify({directive: e.violatedDirective, blocked: e.blockedURI, page: document.location.href}));
-});`
-
 // browser is one headless Chromium with a fresh profile. It records every
 // console error, uncaught exception, error log entry and CSP violation of
 // every page it shows; check fails the test on any.
 type browser struct {
 	t        *testing.T
 	ctx      context.Context //nolint:containedctx // the tab's context: every step derives its timeout from it
-	mu       sync.Mutex
-	problems []string
+	problems *testenv.PageProblems
 }
 
 func requireBrowser(t *testing.T) {
@@ -53,67 +39,8 @@ func requireBrowser(t *testing.T) {
 // test trusts its certificate with one).
 func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromePath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.WindowSize(1280, 900),
-	}
-	opts = append(opts, extra...)
-	b := &browser{t: t}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithListener(b.listen))
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
-	b.ctx = ctx
-	// The first Do starts Chromium; it gets no step timeout, which would
-	// end the browser with it.
-	start := time.Now()
-	require.NoError(t, chromedp.Do(ctx))
-	_, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{})
-	require.NoError(t, err)
-	_, err = chromedp.Call(ctx, runtime.AddBinding, runtime.AddBindingParams{Name: reportViolation})
-	require.NoError(t, err)
-	_, err = chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: violationListener})
-	require.NoError(t, err)
-	t.Logf("chromium started in %s", time.Since(start).Round(time.Millisecond))
-	return b
-}
-
-func (b *browser) listen(ev any) {
-	var p string
-	switch e := ev.(type) {
-	case *runtime.EventConsoleAPICalled:
-		if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
-			var args []string
-			for _, a := range e.Args {
-				args = append(args, strings.TrimSpace(string(a.Value)+" "+a.Description))
-			}
-			p = fmt.Sprintf("console.%s: %s", e.Type, strings.Join(args, " "))
-		}
-	case *runtime.EventExceptionThrown:
-		p = "uncaught exception: " + e.ExceptionDetails.Text
-		if e.ExceptionDetails.Exception != nil {
-			p += " " + e.ExceptionDetails.Exception.Description
-		}
-	case *cdplog.EventEntryAdded:
-		if e.Entry.Level == cdplog.EntryLevelError {
-			p = fmt.Sprintf("console error (%s) at %s: %s", e.Entry.Source, e.Entry.URL, e.Entry.Text)
-		}
-	case *runtime.EventBindingCalled:
-		if e.Name == reportViolation {
-			p = "CSP violation: " + e.Payload
-		}
-	}
-	if p != "" {
-		b.mu.Lock()
-		b.problems = append(b.problems, p)
-		b.mu.Unlock()
-	}
+	ctx, problems := testenv.StartChromium(t, chromePath, t.TempDir(), extra...)
+	return &browser{t: t, ctx: ctx, problems: problems}
 }
 
 // check fails the test on any console error or CSP violation since the
@@ -130,12 +57,8 @@ func (b *browser) check(what string) {
 // that exact entry, for that exact URL and status, is let through.
 func (b *browser) checkExcept(what, pageURL string, status ...string) {
 	b.t.Helper()
-	b.mu.Lock()
-	problems := b.problems
-	b.problems = nil
-	b.mu.Unlock()
 	var left []string
-	for _, p := range problems {
+	for _, p := range b.problems.Take() {
 		if pageURL != "" && len(status) == 1 &&
 			p == "console error (network) at "+pageURL+": Failed to load resource: the server responded with a status of "+status[0] {
 			continue
@@ -204,10 +127,7 @@ func (b *browser) waitFor(what string, start time.Time, done func(string) bool) 
 		select {
 		case <-ctx.Done():
 			body, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 500) : ""`))
-			b.mu.Lock()
-			problems := b.problems
-			b.mu.Unlock()
-			b.t.Fatalf("%s: no matching page within %s; last at %s: %q; problems so far: %v", what, stepTimeout, last, body, problems)
+			b.t.Fatalf("%s: no matching page within %s; last at %s: %q; problems so far: %v", what, stepTimeout, last, body, b.problems.All())
 		case <-tick.C:
 		}
 	}

@@ -210,7 +210,7 @@ func runBrowser(t *testing.T, chromium, work, origin string, backend *recorder, 
 		text("#user-name", &name), text("#user-email", &email), text("#user-roles", &roles),
 		text("#active-org", &active), text("#has-user", &hasUser), text("#is-admin", &isAdmin),
 		assign(chromedp.Evaluate[int](`document.querySelectorAll("#organizations li").length`), &orgCount),
-	), "sign-in; problems so far: %v", p.all())
+	), "sign-in; problems so far: %v", p.All())
 	require.Equal(t, wantName, name)
 	require.Equal(t, "bob@example.com", email)
 	require.Contains(t, roles, "user")
@@ -232,7 +232,7 @@ func runBrowser(t *testing.T, chromium, work, origin string, backend *recorder, 
 		waitText("#active-org", "globex"),
 		chromedp.WaitVisible(chromedp.CSS("#switch-acme")),
 		fetchJSON(`fetch("/api/auth/session").then((r) => r.json())`, &session),
-	), "switch organization; problems so far: %v", p.all())
+	), "switch organization; problems so far: %v", p.All())
 	require.Equal(t, "globex", session.ActiveOrganization.Alias)
 	require.NotEmpty(t, session.ActiveOrganization.ID)
 
@@ -250,7 +250,7 @@ func runBrowser(t *testing.T, chromium, work, origin string, backend *recorder, 
 		waitText("#token-status", "access token received"),
 		text("#token-status", &tokenStatus),
 		fetchJSON(`fetch("/api/auth/token", {headers: {"X-CSRF": "1"}}).then((r) => r.json())`, &token),
-	), "API call; problems so far: %v", p.all())
+	), "API call; problems so far: %v", p.All())
 	require.JSONEq(t, `[{"id":1,"name":"Ada Lovelace"}]`, result)
 	path, h := backend.last()
 	require.Equal(t, "/users", path)
@@ -275,11 +275,11 @@ func runBrowser(t *testing.T, chromium, work, origin string, backend *recorder, 
 			cookies = cs
 			return err
 		}),
-	), "sign-out; problems so far: %v", p.all())
+	), "sign-out; problems so far: %v", p.All())
 	require.Equal(t, origin+"/", loc)
 	require.JSONEq(t, "null", string(after))
 	require.NotContains(t, strings.Join(cookies, " "), "authjs.session-token", "the session cookie is gone")
-	return p.all()
+	return p.All()
 }
 
 // assign turns an action that returns a value into a step of chromedp.Do

@@ -41,7 +41,7 @@ func TestWatcherSeesProblems(t *testing.T) {
 	// violation binding.
 	want := []string{"console.error: boom", "exception: Uncaught Error: thrown", "CSP violation: connect-src blocked " + srv.URL + "/elsewhere"}
 	require.Eventually(t, func() bool {
-		all := strings.Join(p.all(), "\n")
+		all := strings.Join(p.All(), "\n")
 		for _, w := range want {
 			if !strings.Contains(all, w) {
 				return false
@@ -49,5 +49,5 @@ func TestWatcherSeesProblems(t *testing.T) {
 		}
 		return true
 	}, 20*time.Second, 50*time.Millisecond, "the watcher reports %q", want)
-	t.Logf("watcher saw: %q", p.all())
+	t.Logf("watcher saw: %q", p.All())
 }
