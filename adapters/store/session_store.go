@@ -81,10 +81,9 @@ func utcOrZero(t time.Time) time.Time {
 // SessionStore implements ports.SessionStore.
 type SessionStore struct {
 	db *DB
-	// lookupFullSQL, lookupViewSQL and userViewSQL are the session reads'
-	// statement texts, built once (PostgreSQL prepares each once per
-	// connection).
-	lookupFullSQL, lookupViewSQL, userViewSQL string
+	// lookupViewSQL and userViewSQL are the session view read's statement
+	// texts, built once (PostgreSQL prepares each once per connection).
+	lookupViewSQL, userViewSQL string
 }
 
 // NewSessionStore returns a SessionStore on db.
@@ -94,7 +93,7 @@ func NewSessionStore(db *DB) *SessionStore {
 	if db.isPostgres() {
 		param = "$1"
 	}
-	s.lookupFullSQL, s.lookupViewSQL = s.lookupSQL("$1", true), s.lookupSQL(param, false)
+	s.lookupViewSQL = s.lookupSQL(param, false)
 	s.userViewSQL = `SELECT name, coalesce(email, ''), image, roles_view, orgs_view FROM users WHERE id = ` + param
 	return s
 }

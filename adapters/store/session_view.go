@@ -213,28 +213,41 @@ func (s *SessionStore) Lookup(ctx context.Context, hash domain.TokenHash) (ports
 
 // lookup runs the lookup statement. On PostgreSQL it is a real prepared
 // statement ($1, cached per connection by pgx), so the server plans it once
-// per connection instead of on every request: bun would write the hash into
-// the text, making every statement new.
+// per connection instead of on every request (bun would write the hash into
+// the text, making every statement new), run on the pgx pool directly and
+// scanned without reflection: every proxied request and token read makes
+// it.
 func (s *SessionStore) lookup(ctx context.Context, hash domain.TokenHash, row *lookupRow) error {
 	if !s.db.isPostgres() {
 		return s.db.NewRaw(s.lookupSQL("?", true), string(hash)).Scan(ctx, row)
 	}
-	if s.db.qlog != nil {
-		defer func(start time.Time) { s.db.qlog.record(ctx, "SELECT", start, nil) }(time.Now())
+	var atExp, rtExp, verified *time.Time
+	err := s.queryRow(ctx, lookupFullPG, string(hash)).Scan(&row.ID, &row.TokenHash, &row.UserID, &row.Expires,
+		&row.AbsoluteExpires, &row.ActiveOrganizationID, &row.Provider, &row.ProviderSessionID, &row.AccessToken,
+		&row.RefreshToken, &row.IDToken, &atExp, &rtExp, &row.Scope, &row.IPAddress, &row.UserAgent, &row.LastSeenAt,
+		&row.CreatedAt, &row.UpdatedAt, &row.UserName, &row.UserEmail, &verified, &row.UserImage, &row.UserCreatedAt,
+		&row.UserUpdatedAt, &row.RolesJSON, &row.OrgsJSON)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sql.ErrNoRows
 	}
-	rows, err := s.db.DB.DB.QueryContext(ctx, s.lookupFullSQL, pgx.QueryExecModeCacheStatement, string(hash))
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		return sql.ErrNoRows
+	if atExp != nil {
+		row.AccessTokenExpiresAt = *atExp
 	}
-	if err := s.db.ScanRow(ctx, rows, row); err != nil {
-		return err
+	if rtExp != nil {
+		row.RefreshTokenExpiresAt = *rtExp
 	}
-	return rows.Err()
+	row.UserEmailVerified = verified
+	return nil
 }
+
+// lookupFullPG is lookupSQL's full read with its columns named, in the
+// order lookup scans them (nullable text as ”, as bun's nullzero reads it).
+const lookupFullPG = `SELECT s.id, s.token_hash, s.user_id, s.expires, s.absolute_expires,
+	coalesce(s.active_organization_id, ''), s.provider, coalesce(s.provider_session_id, ''),
+	s.access_token, s.refresh_token, s.id_token, s.access_token_expires_at, s.refresh_token_expires_at,
+	s.scope, s.ip_address, s.user_agent, s.last_seen_at, s.created_at, s.updated_at,
+	u.name, coalesce(u.email, ''), u.email_verified, u.image, u.created_at, u.updated_at, u.roles_view, u.orgs_view
+FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`
