@@ -64,14 +64,13 @@ FUZZ_TARGETS := \
 	./adapters/httpapi:FuzzResolveCallbackURL \
 	./adapters/httpapi:FuzzParseAuthBody \
 	./adapters/httpapi:FuzzCleanProxyPath \
+	./adapters/httpapi:FuzzRawCookie \
 	./adapters/proxy:FuzzSanitize \
 	./adapters/store:FuzzParseDatabaseURL \
+	./adapters/store:FuzzParseUserView \
 	./domain:FuzzParseSessionToken
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		echo "==> $${t#*:} ($${t%%:*}, $(FUZZTIME))"; \
-		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
-	done
+	@GO=$(GO) ./test/scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 
 # image builds the static binary outside the image (nothing is pulled from a
 # registry: the Dockerfile starts FROM scratch) and stages it with the CA
