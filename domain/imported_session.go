@@ -40,20 +40,5 @@ func NewImportedSession(token SessionToken, p NewSessionParams, sourceExpires ti
 	expires, absolute := policy.NewLifetime(now)
 	expires = minTime(expires, sourceExpires)
 	hash := token.Hash()
-	return &Session{r: SessionRecord{
-		ID:                   DerivedID("session", string(hash)),
-		TokenHash:            hash,
-		UserID:               p.UserID,
-		CreatedAt:            now,
-		UpdatedAt:            now,
-		LastSeenAt:           now,
-		Expires:              expires,
-		AbsoluteExpires:      absolute,
-		ActiveOrganizationID: p.ActiveOrganizationID,
-		Provider:             p.Provider,
-		ProviderSessionID:    p.ProviderSessionID,
-		Tokens:               p.Tokens,
-		IPAddress:            truncate(p.IPAddress, 64),
-		UserAgent:            truncate(p.UserAgent, 512),
-	}}, nil
+	return &Session{r: p.record(DerivedID("session", string(hash)), hash, now, expires, absolute)}, nil
 }

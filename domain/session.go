@@ -60,9 +60,15 @@ func NewSession(p NewSessionParams, policy SessionPolicy, now time.Time) (*Sessi
 	}
 	token := NewSessionToken()
 	expires, absolute := policy.NewLifetime(now)
-	return &Session{r: SessionRecord{
-		ID:                   NewID(),
-		TokenHash:            token.Hash(),
+	return &Session{r: p.record(NewID(), token.Hash(), now, expires, absolute)}, token, nil
+}
+
+// record is a new session's record: started, last seen and updated at now,
+// with the addresses cut to what the columns hold.
+func (p NewSessionParams) record(id string, hash TokenHash, now, expires, absolute time.Time) SessionRecord {
+	return SessionRecord{
+		ID:                   id,
+		TokenHash:            hash,
 		UserID:               p.UserID,
 		CreatedAt:            now,
 		UpdatedAt:            now,
@@ -75,7 +81,7 @@ func NewSession(p NewSessionParams, policy SessionPolicy, now time.Time) (*Sessi
 		Tokens:               p.Tokens,
 		IPAddress:            truncate(p.IPAddress, 64),
 		UserAgent:            truncate(p.UserAgent, 512),
-	}}, token, nil
+	}
 }
 
 // RehydrateSession rebuilds a Session from storage. Only store adapters call
