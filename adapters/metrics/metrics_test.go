@@ -118,7 +118,7 @@ func TestPoolFiguresAreServed(t *testing.T) {
 	m := New(nil, nil)
 	m.WatchPool(func() (PoolStats, bool) {
 		return PoolStats{Idle: 3, Acquired: 4, Max: 20, Acquires: 1000, WaitedAcquires: 12,
-			AcquireWait: 1500 * time.Millisecond}, true
+			AcquireWait: 1500 * time.Millisecond, SessionReadStatements: 400, SessionReadsBatched: 700}, true
 	})
 	body := scrape(t, m)
 	for _, line := range []string{
@@ -128,11 +128,15 @@ func TestPoolFiguresAreServed(t *testing.T) {
 		`authbff_db_pool_acquires_total 1000`,
 		`authbff_db_pool_waited_acquires_total 12`,
 		`authbff_db_pool_acquire_wait_seconds_total 1.5`,
+		`authbff_session_read_statements_total 400`,
+		`authbff_session_reads_batched_total 700`,
 	} {
 		require.Contains(t, body, line)
 	}
 
 	none := New(nil, nil)
 	none.WatchPool(func() (PoolStats, bool) { return PoolStats{}, false })
-	require.NotContains(t, scrape(t, none), "authbff_db_pool_", "no pool (SQLite): no pool metrics")
+	body = scrape(t, none)
+	require.NotContains(t, body, "authbff_db_pool_", "no pool (SQLite): no pool metrics")
+	require.NotContains(t, body, "authbff_session_read", "no batching on SQLite")
 }

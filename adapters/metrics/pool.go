@@ -16,6 +16,9 @@ type PoolStats struct {
 	// wait for one, for AcquireWait in total.
 	Acquires, WaitedAcquires int64
 	AcquireWait              time.Duration
+	// SessionReadStatements counts the statements the session read ran;
+	// SessionReadsBatched the reads that shared one with others.
+	SessionReadStatements, SessionReadsBatched uint64
 }
 
 // PoolStatsFunc reports the pool; false when there is none (SQLite).
@@ -39,12 +42,17 @@ var (
 		"Connections taken from the pool after waiting for one.", nil, nil)
 	poolWaitDesc = prometheus.NewDesc("authbff_db_pool_acquire_wait_seconds_total",
 		"Time spent waiting for a connection of the pool.", nil, nil)
+	readStatementsDesc = prometheus.NewDesc("authbff_session_read_statements_total",
+		"Statements the session read ran on PostgreSQL, each for one read or a batch of them.", nil, nil)
+	readsBatchedDesc = prometheus.NewDesc("authbff_session_reads_batched_total",
+		"Session reads answered by a statement shared with other reads made at the same time.", nil, nil)
 )
 
 type poolCollector struct{ stats PoolStatsFunc }
 
 func (poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{poolConnsDesc, poolMaxDesc, poolAcquiresDesc, poolWaitedDesc, poolWaitDesc} {
+	for _, d := range []*prometheus.Desc{poolConnsDesc, poolMaxDesc, poolAcquiresDesc, poolWaitedDesc, poolWaitDesc,
+		readStatementsDesc, readsBatchedDesc} {
 		ch <- d
 	}
 }
@@ -60,4 +68,6 @@ func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(poolAcquiresDesc, prometheus.CounterValue, float64(s.Acquires))
 	ch <- prometheus.MustNewConstMetric(poolWaitedDesc, prometheus.CounterValue, float64(s.WaitedAcquires))
 	ch <- prometheus.MustNewConstMetric(poolWaitDesc, prometheus.CounterValue, s.AcquireWait.Seconds())
+	ch <- prometheus.MustNewConstMetric(readStatementsDesc, prometheus.CounterValue, float64(s.SessionReadStatements))
+	ch <- prometheus.MustNewConstMetric(readsBatchedDesc, prometheus.CounterValue, float64(s.SessionReadsBatched))
 }

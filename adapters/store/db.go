@@ -32,6 +32,9 @@ type DB struct {
 	// keeps it in step with other replicas' writes on PostgreSQL.
 	cache    *sessionCache
 	listener *changeListener
+	// reads batches concurrent session view reads on PostgreSQL (nil on
+	// SQLite, where a read is an in-process call).
+	reads *readBatcher[string, leanRow]
 }
 
 // Open opens (but does not migrate) the configured database. It does not
@@ -94,6 +97,9 @@ func Open(cfg Config) (*DB, error) {
 		cfg.PoolTimeout = DefaultPoolTimeout
 	}
 	out := &DB{DB: db, cfg: cfg, pool: pool}
+	if pool != nil {
+		out.reads = newSessionReads(out)
+	}
 	if cfg.SessionCache.Enabled() {
 		// On PostgreSQL the cache serves nothing until the change listener
 		// listens (StartChangeListener); SQLite has no other writer.

@@ -93,7 +93,7 @@ func NewSessionStore(db *DB) *SessionStore {
 	if db.isPostgres() {
 		param = "$1"
 	}
-	s.lookupViewSQL = s.lookupSQL(param, false)
+	s.lookupViewSQL = lookupSQL(param, false)
 	s.userViewSQL = `SELECT name, coalesce(email, ''), image, roles_view, orgs_view FROM users WHERE id = ` + param
 	return s
 }

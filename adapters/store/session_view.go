@@ -64,7 +64,7 @@ func (db *DB) writeSessionView(ctx context.Context, tx bun.Tx, userID string) er
 // fallback subquery for a missing copy or a cleared snapshot: PostgreSQL
 // initialises every subplan of a statement on each execution, used or not,
 // so those cost a second statement instead (userViewSQL, aggregateView).
-func (s *SessionStore) lookupSQL(param string, withTokens bool) string {
+func lookupSQL(param string, withTokens bool) string {
 	if !withTokens {
 		return `SELECT id, user_id, expires, absolute_expires, coalesce(active_organization_id, ''), user_view
 FROM sessions WHERE token_hash = ` + param
@@ -100,20 +100,25 @@ func (s *SessionStore) LookupView(ctx context.Context, hash domain.TokenHash) (p
 func (s *SessionStore) lookupLean(ctx context.Context, hash domain.TokenHash) (ports.SessionView, error) {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
-	var r domain.SessionRecord
-	var userJSON sql.NullString
-	err := s.queryRow(ctx, s.lookupViewSQL, string(hash)).Scan(&r.ID, &r.UserID, &r.Expires, &r.AbsoluteExpires,
-		&r.ActiveOrganizationID, &userJSON)
-	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows) {
-		return ports.SessionView{}, domain.ErrSessionNotFound
+	var row leanRow
+	var found bool
+	var err error
+	if s.db.reads != nil {
+		row, found, err = s.db.reads.read(ctx, string(hash))
+	} else {
+		row, found, err = s.db.readLeanRow(ctx, s.lookupViewSQL, string(hash))
 	}
 	if err != nil {
 		return ports.SessionView{}, mapError(err)
 	}
+	if !found {
+		return ports.SessionView{}, domain.ErrSessionNotFound
+	}
+	r := row.record
 	r.TokenHash, r.Expires, r.AbsoluteExpires = hash, r.Expires.UTC(), r.AbsoluteExpires.UTC()
 	view := ports.SessionView{Session: domain.RehydrateSession(r), User: domain.User{ID: r.UserID}}
-	if userJSON.Valid {
-		uv, err := decodeUserView(userJSON.String)
+	if row.userJSON.Valid {
+		uv, err := decodeUserView(row.userJSON.String)
 		if err != nil {
 			return ports.SessionView{}, err
 		}
@@ -133,7 +138,7 @@ func (s *SessionStore) lookupLean(ctx context.Context, hash domain.TokenHash) (p
 func (s *SessionStore) readUserView(ctx context.Context, view *ports.SessionView) error {
 	u := &view.User
 	var roles, orgs sql.NullString
-	err := s.queryRow(ctx, s.userViewSQL, u.ID).Scan(&u.Name, &u.Email, &u.Image, &roles, &orgs)
+	err := s.db.queryRow(ctx, s.userViewSQL, u.ID).Scan(&u.Name, &u.Email, &u.Image, &roles, &orgs)
 	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows) {
 		return domain.ErrSessionNotFound // the user went away between the two reads
 	}
@@ -157,14 +162,14 @@ func (s *SessionStore) readUserView(ctx context.Context, view *ports.SessionView
 // the database/sql layer cost a fifth of its CPU).
 // Each statement is one "db query" line in the debug log (bun's hook does
 // not see it).
-func (s *SessionStore) queryRow(ctx context.Context, query string, arg string) interface{ Scan(...any) error } {
-	if s.db.qlog != nil {
-		defer func(start time.Time) { s.db.qlog.record(ctx, "SELECT", start, nil) }(time.Now())
+func (db *DB) queryRow(ctx context.Context, query string, arg string) interface{ Scan(...any) error } {
+	if db.qlog != nil {
+		defer func(start time.Time) { db.qlog.record(ctx, "SELECT", start, nil) }(time.Now())
 	}
-	if s.db.pool != nil {
-		return s.db.pool.QueryRow(ctx, query, pgx.QueryExecModeCacheStatement, arg)
+	if db.pool != nil {
+		return db.pool.QueryRow(ctx, query, pgx.QueryExecModeCacheStatement, arg)
 	}
-	return s.db.DB.DB.QueryRowContext(ctx, query, arg)
+	return db.DB.DB.QueryRowContext(ctx, query, arg)
 }
 
 // aggregateView computes a user's roles and organizations from the
@@ -219,10 +224,10 @@ func (s *SessionStore) Lookup(ctx context.Context, hash domain.TokenHash) (ports
 // it.
 func (s *SessionStore) lookup(ctx context.Context, hash domain.TokenHash, row *lookupRow) error {
 	if !s.db.isPostgres() {
-		return s.db.NewRaw(s.lookupSQL("?", true), string(hash)).Scan(ctx, row)
+		return s.db.NewRaw(lookupSQL("?", true), string(hash)).Scan(ctx, row)
 	}
 	var atExp, rtExp, verified *time.Time
-	err := s.queryRow(ctx, lookupFullPG, string(hash)).Scan(&row.ID, &row.TokenHash, &row.UserID, &row.Expires,
+	err := s.db.queryRow(ctx, lookupFullPG, string(hash)).Scan(&row.ID, &row.TokenHash, &row.UserID, &row.Expires,
 		&row.AbsoluteExpires, &row.ActiveOrganizationID, &row.Provider, &row.ProviderSessionID, &row.AccessToken,
 		&row.RefreshToken, &row.IDToken, &atExp, &rtExp, &row.Scope, &row.IPAddress, &row.UserAgent, &row.LastSeenAt,
 		&row.CreatedAt, &row.UpdatedAt, &row.UserName, &row.UserEmail, &verified, &row.UserImage, &row.UserCreatedAt,

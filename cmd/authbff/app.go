@@ -45,17 +45,19 @@ func appOptions(cfg Config, logOut io.Writer) fx.Option {
 	)
 }
 
-// watchPool exports the PostgreSQL pool's figures: the session read takes
-// its connections from the pool directly, past database/sql's statistics.
+// watchPool exports the PostgreSQL pool's figures (the session read takes
+// its connections from the pool directly, past database/sql's statistics)
+// and how the session read batches.
 func watchPool(m *metrics.Metrics, db *store.DB) {
 	m.WatchPool(func() (metrics.PoolStats, bool) {
 		s, ok := db.PoolStat()
 		if !ok {
 			return metrics.PoolStats{}, false
 		}
+		statements, batched := db.SessionReadStat()
 		return metrics.PoolStats{Idle: s.IdleConns(), Acquired: s.AcquiredConns(),
 			Max: s.MaxConns(), Acquires: s.AcquireCount(), WaitedAcquires: s.EmptyAcquireCount(),
-			AcquireWait: s.EmptyAcquireWaitTime()}, true
+			AcquireWait: s.EmptyAcquireWaitTime(), SessionReadStatements: statements, SessionReadsBatched: batched}, true
 	})
 }
 
