@@ -62,10 +62,9 @@ func (b *readBatcher[K, V]) read(ctx context.Context, key K) (V, bool, error) {
 	if b.inFlight < b.lanes {
 		b.inFlight++
 		b.mu.Unlock()
+		defer b.next() // even if one panics: a lane must never be lost
 		b.statements.Add(1)
-		v, ok, err := b.one(ctx, key)
-		b.next()
-		return v, ok, err
+		return b.one(ctx, key)
 	}
 	p := &pendingRead[K, V]{key: key, done: make(chan readResult[V], 1)}
 	b.queue = append(b.queue, p)

@@ -27,6 +27,9 @@ func (f *fakeReads) one(ctx context.Context, key string) (string, bool, error) {
 	f.mu.Lock()
 	f.singles = append(f.singles, key)
 	f.mu.Unlock()
+	if key == "panic" {
+		panic("driver bug")
+	}
 	if key == "block" {
 		select {
 		case <-f.release:
@@ -205,4 +208,13 @@ func TestReadBatcherLetsAQueuedReaderGiveUp(t *testing.T) {
 	<-first
 	require.Equal(t, readAnswer{"k2", "row of k2", true, nil}, <-patient)
 	waitFor(t, b, func(inFlight, queued int) bool { return inFlight == 0 && queued == 0 })
+}
+
+func TestReadBatcherFreesTheLaneOfAReadThatPanicked(t *testing.T) {
+	b, _ := newFakeBatcher(1, 8)
+	require.Panics(t, func() { _, _, _ = b.read(t.Context(), "panic") }, "the panic reaches the caller (gin's recovery)")
+	require.Zero(t, b.inFlight, "the lane is free again")
+	_, ok, err := b.read(t.Context(), "k1")
+	require.NoError(t, err)
+	require.True(t, ok)
 }
