@@ -26,10 +26,13 @@ const (
 	maxSessionReadBatch = 128
 )
 
+// leanColumns are what the view read takes from a session row, in the
+// order leanRow is scanned.
+const leanColumns = `id, user_id, expires, absolute_expires, coalesce(active_organization_id, ''), user_view`
+
 // lookupBatchSQL is the view read (lookupSQL) for several token hashes at
 // once: one index scan of sessions_token_hash_key for the whole array.
-const lookupBatchSQL = `SELECT token_hash, id, user_id, expires, absolute_expires, coalesce(active_organization_id, ''), user_view
-FROM sessions WHERE token_hash = ANY($1)`
+const lookupBatchSQL = `SELECT token_hash, ` + leanColumns + ` FROM sessions WHERE token_hash = ANY($1)`
 
 // leanRow is what the view read takes from a session row.
 type leanRow struct {

@@ -66,8 +66,7 @@ func (db *DB) writeSessionView(ctx context.Context, tx bun.Tx, userID string) er
 // so those cost a second statement instead (userViewSQL, aggregateView).
 func lookupSQL(param string, withTokens bool) string {
 	if !withTokens {
-		return `SELECT id, user_id, expires, absolute_expires, coalesce(active_organization_id, ''), user_view
-FROM sessions WHERE token_hash = ` + param
+		return `SELECT ` + leanColumns + ` FROM sessions WHERE token_hash = ` + param
 	}
 	return `SELECT s.*, u.name AS u_name, coalesce(u.email, '') AS u_email, u.email_verified AS u_email_verified,
 	u.image AS u_image, u.created_at AS u_created_at, u.updated_at AS u_updated_at,
