@@ -120,8 +120,8 @@ func raceUser(i int) string { return fmt.Sprintf("race-%04d", i) }
 type raceResult struct {
 	logoutStatus int
 	latency      time.Duration
-	servedBefore int // requests that saw the session (all started before the 200)
-	refusedAfter int // requests started after the 200 (all refused)
+	servedBefore int      // requests that saw the session (all started before the 200)
+	refusedAfter int      // requests started after the 200 (all refused)
 	violations   []string // the first few
 	err          error
 }
