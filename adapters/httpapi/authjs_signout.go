@@ -1,14 +1,12 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/authbff/authbff/application"
-	"github.com/authbff/authbff/domain"
 )
 
 // signout is POST /signout: CSRF check, delete the session row, clear every
@@ -32,14 +30,18 @@ func (a *authAPI) signout(c *gin.Context) {
 		}
 		res, err := a.h.SignOut.Handle(c.Request.Context(), cmd)
 		if err != nil {
+			// The row could not be deleted: say so rather than pretend the
+			// user is signed out (the session would stay valid for anyone
+			// holding its cookie). The cookie is kept so a retry works.
 			_ = c.Error(err)
-			if errors.Is(err, domain.ErrUnavailable) {
-				// The row could not be deleted: say so rather than pretend the
-				// user is signed out. The cookie is kept so a retry works.
+			status, _, _ := statusOf(err)
+			page := "Configuration"
+			if status == http.StatusServiceUnavailable {
 				c.Header("Retry-After", "5")
-				writeJSON(c, http.StatusServiceUnavailable, map[string]string{"url": a.origin + a.basePath + "/error?error=Unavailable"}, false)
-				return
+				page = "Unavailable"
 			}
+			writeJSON(c, status, map[string]string{"url": a.origin + a.basePath + "/error?error=" + page}, false)
+			return
 		}
 		if res.EndSessionURL != "" {
 			target = res.EndSessionURL

@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -25,9 +27,10 @@ import (
 // testApp is the HTTP adapter over the real use cases on fakes, served on a
 // real loopback listener. AUTH_URL is the test server's own URL.
 type testApp struct {
-	srv *httptest.Server
-	idp *fake.IdentityProvider
-	now time.Time
+	srv      *httptest.Server
+	idp      *fake.IdentityProvider
+	sessions *fake.SessionStore
+	now      time.Time
 }
 
 func newTestApp(t *testing.T) *testApp {
@@ -44,6 +47,7 @@ func newTestAppWith(t *testing.T, configure func(*httpapi.Config)) *testApp {
 	app.idp = fake.NewIdentityProvider("https://kc.example.com/realms/crm")
 	flows, users := fake.NewLoginFlowStore(), fake.NewUserStore()
 	sessions := fake.NewSessionStore(users)
+	app.sessions = sessions
 	policy := domain.DefaultSessionPolicy()
 	h := httpapi.Handlers{
 		Provider: httpapi.ProviderInfo{ID: "keycloak", Name: "Keycloak",
@@ -195,6 +199,50 @@ func TestFullSignInSessionSignOut(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.Equal(t, "null", string(b))
+}
+
+// TestSignOutThatCannotDeleteTheSessionSaysSo: when the session row cannot
+// be deleted, sign-out does not pretend: no cookie is cleared, the answer is
+// an error (503 with Retry-After for an outage, 500 for anything else, each
+// sending the browser to the error page), and the session still works, so
+// the user knows to try again. Once the database deletes again, it signs out.
+func TestSignOutThatCannotDeleteTheSessionSaysSo(t *testing.T) {
+	a := newTestApp(t)
+	c := signIn(t, a, alice)
+	signOut := func() (*http.Response, map[string]string) {
+		out := postForm(t, c, a.url("/api/auth/signout"), url.Values{"csrfToken": {csrfToken(t, c, a)},
+			"callbackUrl": {a.url("/bye")}}, true)
+		var body map[string]string
+		readJSON(t, out, &body)
+		return out, body
+	}
+	session := func() string {
+		resp, err := c.Get(a.url("/api/auth/session"))
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return string(b)
+	}
+	for _, tc := range []struct {
+		err    error
+		status int
+		page   string
+	}{
+		{fmt.Errorf("delete session: %w: database: connection refused", domain.ErrUnavailable), http.StatusServiceUnavailable, "Unavailable"},
+		{errors.New("database: could not write block (SQLSTATE 58030)"), http.StatusInternalServerError, "Configuration"},
+	} {
+		a.sessions.FailDeletes(tc.err)
+		out, body := signOut()
+		require.Equal(t, tc.status, out.StatusCode, tc.err.Error())
+		require.Equal(t, a.url("/api/auth/error?error="+tc.page), body["url"])
+		require.NotContains(t, strings.Join(out.Header.Values("Set-Cookie"), "\n"), "authjs.session-token=",
+			"the session cookie is kept, so a retry can still end the session")
+		require.NotEqual(t, "null", session(), "the session was not ended, and authbff does not say it was")
+	}
+	a.sessions.FailDeletes(nil)
+	out, _ := signOut()
+	require.Equal(t, http.StatusOK, out.StatusCode)
+	require.Equal(t, "null", session())
 }
 
 func TestSignInRefusesMissingCSRF(t *testing.T) {

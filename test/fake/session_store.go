@@ -24,6 +24,16 @@ type SessionStore struct {
 	byID   map[string]domain.SessionRecord
 	byHash map[domain.TokenHash]string // token hash -> id
 	leases map[string]lease            // session id -> its refresh lease
+	// deleteErr, when set, is what Delete answers (and deletes nothing):
+	// a database that fails in a way a real one does not on demand.
+	deleteErr error
+}
+
+// FailDeletes makes Delete answer err without deleting; nil restores it.
+func (s *SessionStore) FailDeletes(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deleteErr = err
 }
 
 // lease is a session's refresh lease, as the lease columns hold it.
@@ -174,6 +184,9 @@ func (s *SessionStore) UpdateUnderLease(_ context.Context, id, owner string, fn 
 func (s *SessionStore) Delete(_ context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.deleteErr != nil {
+		return s.deleteErr
+	}
 	if _, ok := s.byID[id]; !ok {
 		return domain.ErrSessionNotFound
 	}
