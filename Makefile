@@ -65,6 +65,8 @@ FUZZ_TARGETS := \
 	./adapters/httpapi:FuzzParseAuthBody \
 	./adapters/httpapi:FuzzCleanProxyPath \
 	./adapters/httpapi:FuzzRawCookie \
+	./adapters/httpapi:FuzzCallbackQuery \
+	./adapters/keycloak:FuzzLogoutToken \
 	./adapters/proxy:FuzzSanitize \
 	./adapters/store:FuzzParseDatabaseURL \
 	./adapters/store:FuzzParseUserView \

@@ -33,13 +33,13 @@ type testApp struct {
 	now      time.Time
 }
 
-func newTestApp(t *testing.T) *testApp {
+func newTestApp(t testing.TB) *testApp {
 	t.Helper()
 	return newTestAppWith(t, func(*httpapi.Config) {})
 }
 
 // newTestAppWith is newTestApp with a changed configuration.
-func newTestAppWith(t *testing.T, configure func(*httpapi.Config)) *testApp {
+func newTestAppWith(t testing.TB, configure func(*httpapi.Config)) *testApp {
 	t.Helper()
 	app := &testApp{now: time.Now().UTC()}
 	clock := func() time.Time { return app.now }
