@@ -234,6 +234,7 @@ func TestSlowIdPDoesNotBlockSQLiteWrites(t *testing.T) {
 // authbffProc is one authbff process run by a test.
 type authbffProc struct {
 	Base string
+	PID  int
 	mu   sync.Mutex
 	logs strings.Builder
 }
@@ -275,6 +276,7 @@ func startAuthbff(t *testing.T, bin string, op *fakeop.OP, extra map[string]stri
 	cmd.Stdout = writerFunc(func(b []byte) { p.mu.Lock(); p.logs.Write(b); p.mu.Unlock() })
 	cmd.Stderr = cmd.Stdout
 	require.NoError(t, cmd.Start())
+	p.PID = cmd.Process.Pid
 	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(p.Base + "/readyz")
