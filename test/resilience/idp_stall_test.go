@@ -235,8 +235,12 @@ func TestSlowIdPDoesNotBlockSQLiteWrites(t *testing.T) {
 type authbffProc struct {
 	Base string
 	PID  int
-	mu   sync.Mutex
-	logs strings.Builder
+	// Exited is closed when the process has exited, with ExitErr its
+	// outcome (nil: exit status 0).
+	Exited  chan struct{}
+	ExitErr error
+	mu      sync.Mutex
+	logs    strings.Builder
 }
 
 func (p *authbffProc) requireCleanLogs(t *testing.T) {
@@ -277,7 +281,9 @@ func startAuthbff(t *testing.T, bin string, op *fakeop.OP, extra map[string]stri
 	cmd.Stderr = cmd.Stdout
 	require.NoError(t, cmd.Start())
 	p.PID = cmd.Process.Pid
-	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+	p.Exited = make(chan struct{})
+	go func() { p.ExitErr = cmd.Wait(); close(p.Exited) }()
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); <-p.Exited })
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(p.Base + "/readyz")
 		if err != nil {
