@@ -219,6 +219,13 @@ func TestForgedKeyIDsDoNotHammerTheJWKS(t *testing.T) {
 	p := newProvider(t, op, time.Second)
 	forger, _ := rsa.GenerateKey(rand.Reader, 2048)
 	start := op.JWKSCalls.Load()
+	heap := func() uint64 { // live heap after a collection
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	heapBefore := heap()
 	var refused atomic.Int64
 	sem := make(chan struct{}, 20)
 	done := make(chan struct{})
@@ -238,9 +245,12 @@ func TestForgedKeyIDsDoNotHammerTheJWKS(t *testing.T) {
 		<-done
 	}
 	fetches := op.JWKSCalls.Load() - start
-	t.Logf("1000 forged logout tokens: %d refused, JWKS fetched %d times", refused.Load(), fetches)
+	grown := int64(heap()) - int64(heapBefore)
+	t.Logf("1000 forged logout tokens: %d refused, JWKS fetched %d times, live heap grew %d KB", refused.Load(),
+		fetches, grown>>10)
 	require.EqualValues(t, 1000, refused.Load())
 	require.LessOrEqual(t, fetches, int64(2))
+	require.Less(t, grown, int64(50<<20), "forged key ids leave nothing behind (R6: growth within 50 MB)")
 }
 
 // TestJWKSOutageIsNotAForgery: a fresh process whose first JWKS fetch fails
