@@ -70,6 +70,17 @@ func testSecretsNeverLeak(t *testing.T, vars map[string]string) {
 	// proxy calls use them as they are; authbff's clock is then moved on
 	// into the refresh window to force a refresh.
 	op.ServeLogins(5*time.Minute, time.Hour)
+	// Everyone belongs to two organizations; alice is also an administrator,
+	// so the organization switch and the admin and cleanup routes are in the
+	// run.
+	op.SetLoginClaims(func(user string) map[string]any {
+		roles := []string{"user"}
+		if user == "alice" {
+			roles = append(roles, "admin")
+		}
+		return map[string]any{"realm_access": map[string]any{"roles": roles},
+			"organization": map[string]any{"acme": map[string]any{"id": "org-acme-0001"}, "globex": map[string]any{"id": "org-globex-0002"}}}
+	})
 	var ahead atomic.Int64
 	clock := func() time.Time { return application.SystemClock().Add(time.Duration(ahead.Load())) }
 
@@ -100,15 +111,16 @@ func testSecretsNeverLeak(t *testing.T, vars map[string]string) {
 		c.HTTP.Transport = rec
 		return c
 	}
-	signIn := func(c *authjsclient.Client) {
+	signInAs := func(c *authjsclient.Client, user string) {
 		t.Helper()
-		landed, err := c.SignInAutoApprove(base+"/", url.Values{"login_hint": {"alice"}})
+		landed, err := c.SignInAutoApprove(base+"/", url.Values{"login_hint": {user}})
 		require.NoError(t, err)
 		require.Equal(t, base+"/", landed)
 		s, _, err := c.Session()
 		require.NoError(t, err)
 		require.NotNil(t, s, "signed in")
 	}
+	signIn := func(c *authjsclient.Client) { t.Helper(); signInAs(c, "alice") }
 	get := func(c *authjsclient.Client, method, path string) authjsclient.Response {
 		t.Helper()
 		req, err := http.NewRequest(method, base+path, nil)
@@ -151,6 +163,38 @@ func testSecretsNeverLeak(t *testing.T, vars map[string]string) {
 	require.Equal(t, 1, op.RefreshRequestsBySubject()["alice"], "the access token was refreshed")
 	proxied(alice, refreshed)
 
+	// Switching the active organization rotates alice's session token.
+	switched, ur, err := alice.Update(map[string]any{"organizationId": "org-globex-0002"})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, ur.Status, "%s", ur.Body)
+	require.Equal(t, "globex", switched["activeOrganization"].(map[string]any)["alias"])
+
+	// An administrator lists and ends another user's sessions, then reads
+	// the session statistics and runs the cleanup.
+	bob := browser()
+	signInAs(bob, "bob")
+	bobSession, _, err := bob.Session()
+	require.NoError(t, err)
+	bobID := bobSession["user"].(map[string]any)["id"].(string)
+	r := get(alice, http.MethodGet, "/api/auth/admin/users/"+bobID+"/sessions")
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var bobList struct {
+		Sessions []struct {
+			ID string `json:"id"`
+		} `json:"sessions"`
+	}
+	require.NoError(t, r.JSON(&bobList))
+	require.Len(t, bobList.Sessions, 1)
+	r = get(alice, http.MethodDelete, "/api/auth/admin/users/"+bobID+"/sessions")
+	require.Less(t, r.Status, 300, "%s", r.Body)
+	s, _, err := bob.Session()
+	require.NoError(t, err)
+	require.Nil(t, s, "the administrator ended bob's session")
+	r = get(alice, http.MethodGet, "/api/auth/cleanup")
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	r = get(alice, http.MethodPost, "/api/auth/cleanup")
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+
 	// Two more browsers of the same user; the last one's IdP session is the
 	// one the back-channel logout names.
 	other, third := browser(), browser()
@@ -185,9 +229,9 @@ func testSecretsNeverLeak(t *testing.T, vars map[string]string) {
 		}
 	}
 	require.Contains(t, handles, revoked)
-	r := get(alice, http.MethodDelete, "/api/auth/sessions/"+revoked)
+	r = get(alice, http.MethodDelete, "/api/auth/sessions/"+revoked)
 	require.Equal(t, http.StatusNoContent, r.Status, "%s", r.Body)
-	s, _, err := other.Session()
+	s, _, err = other.Session()
 	require.NoError(t, err)
 	require.Nil(t, s, "the other browser is signed out")
 	s, _, err = third.Session()
@@ -222,12 +266,12 @@ func testSecretsNeverLeak(t *testing.T, vars map[string]string) {
 	require.Nil(t, s)
 
 	// The secrets of the run.
-	require.Len(t, issued.Codes, 3)
-	require.Len(t, issued.Verifiers, 3, "every code exchange presented a PKCE verifier")
+	require.Len(t, issued.Codes, 4)
+	require.Len(t, issued.Verifiers, 4, "every code exchange presented a PKCE verifier")
 	require.Contains(t, issued.ClientSecrets, leakClientSecret, "the IdP was shown the configured client secret")
-	require.Len(t, issued.AccessTokens, 4) // three sign-ins and one refresh
+	require.Len(t, issued.AccessTokens, 5) // four sign-ins and one refresh
 	sessionTokens := rec.sessionTokens()
-	require.Len(t, sessionTokens, 3, "one session cookie per sign-in")
+	require.Len(t, sessionTokens, 5, "one session cookie per sign-in, and the one the organization switch rotated in")
 
 	places := rec.places()
 	upMu.Lock()
@@ -273,9 +317,13 @@ func testSecretsNeverLeak(t *testing.T, vars map[string]string) {
 	add("ID token", issued.IDTokens, func(p place) bool {
 		return p.party == "authbff" && p.method == http.MethodPost && p.path == "/api/auth/signout" && p.part == "response body"
 	})
+	for _, bs := range bobList.Sessions {
+		handles = append(handles, bs.ID)
+	}
 	add("session handle", handles, func(p place) bool {
 		return p.party == "logs" ||
 			p.party == "authbff" && p.method == http.MethodGet && p.path == "/api/auth/sessions" && p.part == "response body" ||
+			p.party == "authbff" && p.method == http.MethodGet && strings.HasPrefix(p.path, "/api/auth/admin/users/") && p.part == "response body" ||
 			p.party == "authbff" && p.method == http.MethodDelete && strings.HasPrefix(p.path, "/api/auth/sessions/") && p.part == "request URL"
 	})
 

@@ -54,6 +54,8 @@ type OP struct {
 	JWKSDown atomic.Bool
 
 	logins *logins // set by ServeLogins
+	// loginClaims adds claims per user to the tokens of ServeLogins.
+	loginClaims func(user string) map[string]any
 }
 
 // New starts a provider; it stops when the test ends.

@@ -224,6 +224,15 @@ func (op *OP) serveLoginToken(w http.ResponseWriter, r *http.Request, l *logins)
 	}
 }
 
+// SetLoginClaims adds claims, per user, to the ID and access tokens that
+// ServeLogins mints, replacing those of the same name (realm_access,
+// organization, ...); nil stops adding them.
+func (op *OP) SetLoginClaims(claims func(user string) map[string]any) {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	op.loginClaims = claims
+}
+
 // loginTokens mints a token response for who and records its refresh token.
 func (op *OP) loginTokens(l *logins, who login, ttl time.Duration, withNonce bool) map[string]any {
 	now := op.Now()
@@ -232,9 +241,18 @@ func (op *OP) loginTokens(l *logins, who login, ttl time.Duration, withNonce boo
 	if withNonce {
 		id["nonce"] = who.nonce
 	}
-	access := op.Sign(map[string]any{"iss": op.Issuer(), "sub": who.sub, "sid": who.sid, "azp": op.ClientID,
+	accessClaims := map[string]any{"iss": op.Issuer(), "sub": who.sub, "sid": who.sid, "azp": op.ClientID,
 		"iat": now.Unix(), "exp": now.Add(ttl).Unix(), "jti": random(),
-		"realm_access": map[string]any{"roles": []string{"user"}}}, "JWT")
+		"realm_access": map[string]any{"roles": []string{"user"}}}
+	op.mu.Lock()
+	extra := op.loginClaims
+	op.mu.Unlock()
+	if extra != nil {
+		for k, v := range extra(who.sub) {
+			id[k], accessClaims[k] = v, v
+		}
+	}
+	access := op.Sign(accessClaims, "JWT")
 	rt := "rt-" + random()
 	idToken := op.Sign(id, "JWT")
 	l.mu.Lock()
