@@ -32,9 +32,11 @@ type DB struct {
 	// keeps it in step with other replicas' writes on PostgreSQL.
 	cache    *sessionCache
 	listener *changeListener
-	// reads batches concurrent session view reads on PostgreSQL (nil on
-	// SQLite, where a read is an in-process call).
-	reads *readBatcher[string, leanRow]
+	// reads and fullReads batch concurrent session reads (the view, and
+	// the full read with tokens) on PostgreSQL; nil on SQLite, where a
+	// read is an in-process call.
+	reads     *readBatcher[string, leanRow]
+	fullReads *readBatcher[string, lookupRow]
 }
 
 // Open opens (but does not migrate) the configured database. It does not
@@ -98,7 +100,7 @@ func Open(cfg Config) (*DB, error) {
 	}
 	out := &DB{DB: db, cfg: cfg, pool: pool}
 	if pool != nil {
-		out.reads = newSessionReads(out)
+		out.reads, out.fullReads = newSessionReads(out), newFullReads(out)
 	}
 	if cfg.SessionCache.Enabled() {
 		// On PostgreSQL the cache serves nothing until the change listener

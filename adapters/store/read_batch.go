@@ -55,6 +55,14 @@ type readResult[V any] struct {
 	err error
 }
 
+// stat returns the statements run and the reads that shared one.
+func (b *readBatcher[K, V]) stat() (statements, batched uint64) {
+	if b == nil {
+		return 0, 0
+	}
+	return b.statements.Load(), b.batched.Load()
+}
+
 // read returns the row for key (ok false: none), reading it at once when a
 // lane is free and in the next batch otherwise.
 func (b *readBatcher[K, V]) read(ctx context.Context, key K) (V, bool, error) {

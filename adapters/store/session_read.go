@@ -16,7 +16,8 @@ import (
 // the reads that arrive meanwhile when it does not.
 
 const (
-	// sessionReadLanes is how many session read statements run at once.
+	// sessionReadLanes is how many statements of each session read (the
+	// view, and the full read with tokens) run at once.
 	// Two keep a read from waiting behind a whole statement when the
 	// database answers quickly, and leave the pool to everything else;
 	// more lanes make smaller batches, which cost the database more per
@@ -40,26 +41,33 @@ type leanRow struct {
 	userJSON sql.NullString
 }
 
-func newSessionReads(db *DB) *readBatcher[string, leanRow] {
-	one := lookupSQL("$1", false)
-	return &readBatcher[string, leanRow]{
-		lanes: sessionReadLanes, maxBatch: maxSessionReadBatch,
-		one: func(ctx context.Context, hash string) (leanRow, bool, error) {
-			return db.readLeanRow(ctx, one, hash)
-		},
-		many:  db.readLeanRows,
-		bound: func() (context.Context, context.CancelFunc) { return db.bound(context.Background()) },
-	}
+// newReads returns a batcher of session reads by token hash on db's pool.
+func newReads[V any](db *DB, one func(context.Context, string) (V, bool, error),
+	many func(context.Context, []string) (map[string]V, error)) *readBatcher[string, V] {
+	return &readBatcher[string, V]{lanes: sessionReadLanes, maxBatch: maxSessionReadBatch, one: one, many: many,
+		bound: func() (context.Context, context.CancelFunc) { return db.bound(context.Background()) }}
 }
 
-// SessionReadStat returns how many statements the session view read ran and
-// how many reads were answered by a statement shared with others (both 0 on
-// SQLite, where reads are not batched).
+// newSessionReads batches the view read (GET /session).
+func newSessionReads(db *DB) *readBatcher[string, leanRow] {
+	one := lookupSQL("$1", false)
+	return newReads(db, func(ctx context.Context, hash string) (leanRow, bool, error) {
+		return db.readLeanRow(ctx, one, hash)
+	}, db.readLeanRows)
+}
+
+// newFullReads batches the full read (the token endpoint and the proxy).
+func newFullReads(db *DB) *readBatcher[string, lookupRow] {
+	return newReads(db, db.readFullRow, db.readFullRows)
+}
+
+// SessionReadStat returns how many statements the session reads (the view
+// and the full read) ran and how many reads were answered by a statement
+// shared with others (both 0 on SQLite, where reads are not batched).
 func (db *DB) SessionReadStat() (statements, batched uint64) {
-	if db.reads == nil {
-		return 0, 0
-	}
-	return db.reads.statements.Load(), db.reads.batched.Load()
+	s1, b1 := db.reads.stat()
+	s2, b2 := db.fullReads.stat()
+	return s1 + s2, b1 + b2
 }
 
 // readLeanRow reads one session row by its token hash.
@@ -95,6 +103,37 @@ func (db *DB) readLeanRows(ctx context.Context, hashes []string) (map[string]lea
 			return nil, err
 		}
 		out[hash] = row
+	}
+	return out, rows.Err()
+}
+
+// readFullRow reads one session row with its tokens and user.
+func (db *DB) readFullRow(ctx context.Context, hash string) (lookupRow, bool, error) {
+	var row lookupRow
+	err := scanFull(db.queryRow(ctx, lookupFullPG, hash), &row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return row, false, nil
+	}
+	return row, err == nil, err
+}
+
+// readFullRows reads the rows of several token hashes in one statement.
+func (db *DB) readFullRows(ctx context.Context, hashes []string) (map[string]lookupRow, error) {
+	if db.qlog != nil {
+		defer func(start time.Time) { db.qlog.record(ctx, "SELECT", start, nil) }(time.Now())
+	}
+	rows, err := db.pool.Query(ctx, lookupFullBatchPG, pgx.QueryExecModeCacheStatement, hashes)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[string]lookupRow, len(hashes))
+	for rows.Next() {
+		var row lookupRow
+		if err := scanFull(rows, &row); err != nil {
+			return nil, err
+		}
+		out[string(row.TokenHash)] = row
 	}
 	return out, rows.Err()
 }

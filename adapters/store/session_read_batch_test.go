@@ -17,7 +17,8 @@ import (
 
 // TestConcurrentSessionReadsShareStatementsAndKeepTheirAnswers: on
 // PostgreSQL, session reads made at the same moment go to the database
-// together (token_hash = ANY), and each reader still gets its own session
+// together (token_hash = ANY), the view reads and the full reads each in
+// their own statements, and each reader still gets its own session
 // and user, or "not found" for a token without a session, duplicates and
 // revoked sessions included. Rounds of 64 simultaneous reads run until some
 // were batched (on a machine fast enough never to queue, the test says so).
@@ -66,11 +67,15 @@ func TestConcurrentSessionReadsShareStatementsAndKeepTheirAnswers(t *testing.T) 
 		errs := make(chan error, readers)
 		for i := range readers {
 			hash := hashes[(i*7+round*13)%len(hashes)] // every hash, some twice in a round
+			read := sessions.LookupView
+			if i%2 == 1 {
+				read = sessions.Lookup // the full read, with tokens (the token endpoint, the proxy)
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				<-start
-				v, err := sessions.LookupView(ctx, hash)
+				v, err := read(ctx, hash)
 				w, exists := tokens[hash]
 				switch {
 				case !exists && err == nil:

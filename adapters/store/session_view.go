@@ -220,20 +220,44 @@ func (s *SessionStore) Lookup(ctx context.Context, hash domain.TokenHash) (ports
 // per connection instead of on every request (bun would write the hash into
 // the text, making every statement new), run on the pgx pool directly and
 // scanned without reflection: every proxied request and token read makes
-// it.
+// it. Like the view read, it goes through a readBatcher, so the reads of
+// concurrent API calls share statements under load.
 func (s *SessionStore) lookup(ctx context.Context, hash domain.TokenHash, row *lookupRow) error {
 	if !s.db.isPostgres() {
 		return s.db.NewRaw(lookupSQL("?", true), string(hash)).Scan(ctx, row)
 	}
+	found, ok, err := s.db.fullReads.read(ctx, string(hash))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return sql.ErrNoRows
+	}
+	*row = found
+	return nil
+}
+
+// lookupFullPG is lookupSQL's full read with its columns named, in the
+// order scanFull reads them (nullable text as ”, as bun's nullzero reads
+// it); lookupFullBatchPG the same for several token hashes at once.
+const (
+	lookupFullPG      = `SELECT ` + fullColumns + ` FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`
+	lookupFullBatchPG = `SELECT ` + fullColumns + ` FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ANY($1)`
+	fullColumns       = `s.id, s.token_hash, s.user_id, s.expires, s.absolute_expires,
+	coalesce(s.active_organization_id, ''), s.provider, coalesce(s.provider_session_id, ''),
+	s.access_token, s.refresh_token, s.id_token, s.access_token_expires_at, s.refresh_token_expires_at,
+	s.scope, s.ip_address, s.user_agent, s.last_seen_at, s.created_at, s.updated_at,
+	u.name, coalesce(u.email, ''), u.email_verified, u.image, u.created_at, u.updated_at, u.roles_view, u.orgs_view`
+)
+
+// scanFull reads one row of fullColumns.
+func scanFull(r interface{ Scan(...any) error }, row *lookupRow) error {
 	var atExp, rtExp, verified *time.Time
-	err := s.db.queryRow(ctx, lookupFullPG, string(hash)).Scan(&row.ID, &row.TokenHash, &row.UserID, &row.Expires,
+	err := r.Scan(&row.ID, &row.TokenHash, &row.UserID, &row.Expires,
 		&row.AbsoluteExpires, &row.ActiveOrganizationID, &row.Provider, &row.ProviderSessionID, &row.AccessToken,
 		&row.RefreshToken, &row.IDToken, &atExp, &rtExp, &row.Scope, &row.IPAddress, &row.UserAgent, &row.LastSeenAt,
 		&row.CreatedAt, &row.UpdatedAt, &row.UserName, &row.UserEmail, &verified, &row.UserImage, &row.UserCreatedAt,
 		&row.UserUpdatedAt, &row.RolesJSON, &row.OrgsJSON)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return sql.ErrNoRows
-	}
 	if err != nil {
 		return err
 	}
@@ -246,12 +270,3 @@ func (s *SessionStore) lookup(ctx context.Context, hash domain.TokenHash, row *l
 	row.UserEmailVerified = verified
 	return nil
 }
-
-// lookupFullPG is lookupSQL's full read with its columns named, in the
-// order lookup scans them (nullable text as ”, as bun's nullzero reads it).
-const lookupFullPG = `SELECT s.id, s.token_hash, s.user_id, s.expires, s.absolute_expires,
-	coalesce(s.active_organization_id, ''), s.provider, coalesce(s.provider_session_id, ''),
-	s.access_token, s.refresh_token, s.id_token, s.access_token_expires_at, s.refresh_token_expires_at,
-	s.scope, s.ip_address, s.user_agent, s.last_seen_at, s.created_at, s.updated_at,
-	u.name, coalesce(u.email, ''), u.email_verified, u.image, u.created_at, u.updated_at, u.roles_view, u.orgs_view
-FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`
