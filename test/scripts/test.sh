@@ -136,6 +136,21 @@ if [ $status -ne 0 ]; then
   echo "==> failures (from test-output.log):"
   grep -E -B2 -A25 '^\s*--- FAIL' "$root/test-output.log" | head -300 || true
 fi
+# The concurrency tests once more, 20 times each under -race (docs/security.md
+# R11): the refresh single-flight and lease, the bulkhead, the session read's
+# batching and concurrent syncs, where an ordering bug shows only sometimes.
+echo "==> concurrency tests, 20 times each under -race"
+set +e
+go test -race -count=20 -run 'TestConcurrent|TestReadBatcher|TestRefresh|TestLease|TestBulkhead|TestInvalidGrant' \
+  ./application ./adapters/store >"$root/concurrency-output.log" 2>&1
+conc_status=$?
+set -e
+grep -E '^(ok|FAIL)' "$root/concurrency-output.log" || true
+if [ $conc_status -ne 0 ]; then
+  echo "==> concurrency failure (from concurrency-output.log):"
+  grep -E -B2 -A25 '^\s*--- FAIL' "$root/concurrency-output.log" | head -100 || true
+  [ $status -ne 0 ] || status=$conc_status
+fi
 # Every fuzz target for a short while (FUZZTIME, 10s by default), so CI
 # exercises them beyond their seed corpora; `make fuzz` runs them longer.
 echo "==> fuzz (${FUZZTIME:-10s} per target)"
