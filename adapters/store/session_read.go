@@ -85,24 +85,34 @@ func (db *DB) readLeanRow(ctx context.Context, query, hash string) (leanRow, boo
 // readLeanRows reads the session rows of several token hashes in one
 // statement; a hash without a row is absent from the answer.
 func (db *DB) readLeanRows(ctx context.Context, hashes []string) (map[string]leanRow, error) {
+	return queryByHash(ctx, db, lookupBatchSQL, hashes, func(rows pgx.Rows) (string, leanRow, error) {
+		var hash string
+		var row leanRow
+		r := &row.record
+		err := rows.Scan(&hash, &r.ID, &r.UserID, &r.Expires, &r.AbsoluteExpires, &r.ActiveOrganizationID, &row.userJSON)
+		return hash, row, err
+	})
+}
+
+// queryByHash runs a statement over an array of token hashes and keys its
+// rows by the hash scan reads from each.
+func queryByHash[V any](ctx context.Context, db *DB, query string, hashes []string,
+	scan func(pgx.Rows) (string, V, error)) (map[string]V, error) {
 	if db.qlog != nil {
 		defer func(start time.Time) { db.qlog.record(ctx, "SELECT", start, nil) }(time.Now())
 	}
-	rows, err := db.pool.Query(ctx, lookupBatchSQL, pgx.QueryExecModeCacheStatement, hashes)
+	rows, err := db.pool.Query(ctx, query, pgx.QueryExecModeCacheStatement, hashes)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := make(map[string]leanRow, len(hashes))
+	out := make(map[string]V, len(hashes))
 	for rows.Next() {
-		var hash string
-		var row leanRow
-		r := &row.record
-		if err := rows.Scan(&hash, &r.ID, &r.UserID, &r.Expires, &r.AbsoluteExpires,
-			&r.ActiveOrganizationID, &row.userJSON); err != nil {
+		hash, v, err := scan(rows)
+		if err != nil {
 			return nil, err
 		}
-		out[hash] = row
+		out[hash] = v
 	}
 	return out, rows.Err()
 }
@@ -119,21 +129,9 @@ func (db *DB) readFullRow(ctx context.Context, hash string) (lookupRow, bool, er
 
 // readFullRows reads the rows of several token hashes in one statement.
 func (db *DB) readFullRows(ctx context.Context, hashes []string) (map[string]lookupRow, error) {
-	if db.qlog != nil {
-		defer func(start time.Time) { db.qlog.record(ctx, "SELECT", start, nil) }(time.Now())
-	}
-	rows, err := db.pool.Query(ctx, lookupFullBatchPG, pgx.QueryExecModeCacheStatement, hashes)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make(map[string]lookupRow, len(hashes))
-	for rows.Next() {
+	return queryByHash(ctx, db, lookupFullBatchPG, hashes, func(rows pgx.Rows) (string, lookupRow, error) {
 		var row lookupRow
-		if err := scanFull(rows, &row); err != nil {
-			return nil, err
-		}
-		out[string(row.TokenHash)] = row
-	}
-	return out, rows.Err()
+		err := scanFull(rows, &row)
+		return row.TokenHash, row, err
+	})
 }
