@@ -131,7 +131,7 @@ set +e
 go test -race -count=1 -timeout 40m -v ./... >"$root/test-output.log" 2>&1
 status=$?
 set -e
-grep -E '^(ok|FAIL|panic:|--- (PASS|FAIL|SKIP))|^    --- (PASS|FAIL|SKIP): Test[A-Za-z]+/(postgres|sqlite) |^\s+[a-z_]+_test\.go:[0-9]+: (round [0-9]|[0-9]+ (requests|forged)|seed |timing: )' "$root/test-output.log" || true
+grep -E '^(ok|FAIL|panic:|--- (PASS|FAIL|SKIP))|^    --- (PASS|FAIL|SKIP): Test[A-Za-z]+/(postgres|sqlite) |^\s+[a-z_]+_test\.go:[0-9]+: (round [0-9]|[0-9]+ (requests|forged|races|reads|secrets)|-m [a-z]+: |seed |timing: )' "$root/test-output.log" || true
 if [ $status -ne 0 ]; then
   echo "==> failures (from test-output.log):"
   grep -E -B2 -A25 '^\s*--- FAIL' "$root/test-output.log" | head -300 || true
