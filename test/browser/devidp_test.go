@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"github.com/chromedp/chromedp"
 	"strings"
 	"testing"
 	"time"
@@ -35,4 +36,25 @@ func devIdP(f *front) idp {
 			return b.leave("pick "+user, `document.getElementById(`+js("login-"+user)+`).click()`, done)
 		},
 	}
+}
+
+// TestBrowserScenarioOverHTTPS is the same whole scenario with authbff
+// behind a TLS-terminating front (AUTH_URL https://127.0.0.1:port/api/auth),
+// so every step runs with the __Secure-/__Host- cookies, HSTS and the
+// Secure attribute a production deployment has: sign-in through the page,
+// the sign-in button and signIn(), a reload, the organization switch, the
+// proxy, both sign-outs and the error pages.
+func TestBrowserScenarioOverHTTPS(t *testing.T) {
+	requireBrowser(t)
+	t.Parallel()
+	cert, spki := selfSignedCert(t)
+	f := newTLSFront(t, cert)
+	up := newUpstream(t)
+	bff := startBFF(t, map[string]string{
+		"AUTH_URL":        f.Origin + "/api/auth",
+		"AUTH_DATA_DIR":   t.TempDir(),
+		"BACKEND_API_URL": up.srv.URL,
+	})
+	f.serve(t, bff)
+	runScenario(t, f, up, devIdP(f), "bob", "bob@example.com", chromedp.Flag("ignore-certificate-errors-spki-list", spki))
 }

@@ -2,6 +2,7 @@ package browser
 
 import (
 	"encoding/json"
+	"github.com/chromedp/chromedp"
 	"net/url"
 	"strings"
 	"testing"
@@ -92,8 +93,8 @@ func js(v any) string {
 // runScenario is everything a browser user does, in one browser, against
 // authbff behind the front origin f with provider p; user (with two
 // organizations) signs in four times.
-func runScenario(t *testing.T, f *front, up *upstream, p idp, user, email string) {
-	b := newBrowser(t)
+func runScenario(t *testing.T, f *front, up *upstream, p idp, user, email string, browserOpts ...chromedp.ExecAllocatorOption) {
+	b := newBrowser(t, browserOpts...)
 	m := &timings{t: t}
 	defer m.print()
 	app := f.Origin + "/app"
