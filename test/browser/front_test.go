@@ -43,9 +43,15 @@ func newFront(t *testing.T) *front {
 // https://127.0.0.1:port, and the front forwards to authbff over http as a
 // TLS-terminating load balancer does.
 func newTLSFront(t *testing.T, cert tls.Certificate) *front {
-	f := newFront(t)
-	f.ln = tls.NewListener(f.ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-	f.Origin = "https://" + f.ln.Addr().String()
+	return newTLSFrontAt(t, cert, "127.0.0.1:0")
+}
+
+// newTLSFrontAt is newTLSFront listening on addr.
+func newTLSFrontAt(t *testing.T, cert tls.Certificate, addr string) *front {
+	ln, err := net.Listen("tcp", addr)
+	require.NoError(t, err)
+	f := &front{ln: tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})}
+	f.Origin = "https://" + ln.Addr().String()
 	return f
 }
 

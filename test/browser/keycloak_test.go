@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"github.com/chromedp/chromedp"
 	"os"
 	"strings"
 	"testing"
@@ -44,8 +45,36 @@ func TestBrowserWithKeycloak(t *testing.T) {
 	requireBrowser(t)
 	issuer := requireKeycloak(t)
 	t.Parallel()
+	keycloakScenario(t, issuer, newFront(t))
+}
+
+// TestBrowserWithKeycloakOverHTTPS is the same with authbff behind a
+// TLS-terminating front (AUTH_URL https://127.0.0.1:port/api/auth), so the
+// whole scenario, Keycloak's login and end-session pages included, runs
+// with the __Secure-/__Host- cookies of a production deployment. Keycloak
+// lets a loopback redirect URI take any port over http only, so the front
+// listens on the port the realm registers (AUTHBFF_TEST_HTTPS_BASE_URL,
+// chosen by `make test`). Keycloak itself stays on http on loopback.
+func TestBrowserWithKeycloakOverHTTPS(t *testing.T) {
+	requireBrowser(t)
+	issuer := requireKeycloak(t)
+	base := os.Getenv("AUTHBFF_TEST_HTTPS_BASE_URL")
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("AUTHBFF_TEST_HTTPS_BASE_URL not set (a failure under CI=true): run `make test`")
+		}
+		t.Skip("AUTHBFF_TEST_HTTPS_BASE_URL not set: run `make test`")
+	}
+	t.Parallel()
+	cert, spki := selfSignedCert(t)
+	f := newTLSFrontAt(t, cert, strings.TrimPrefix(base, "https://"))
+	keycloakScenario(t, issuer, f, chromedp.Flag("ignore-certificate-errors-spki-list", spki))
+}
+
+// keycloakScenario runs the browser scenario against Keycloak, with authbff
+// (on PostgreSQL) behind f.
+func keycloakScenario(t *testing.T, issuer string, f *front, browserOpts ...chromedp.ExecAllocatorOption) {
 	dbURL := testenv.NewPostgresURL(t)
-	f := newFront(t)
 	up := newUpstream(t)
 	vars := map[string]string{
 		"DATABASE_URL":          dbURL,
@@ -89,5 +118,5 @@ func TestBrowserWithKeycloak(t *testing.T) {
 			b.t.Fatal("Keycloak's login did not finish")
 			return "", 0
 		},
-	}, "bob", "bob@example.com")
+	}, "bob", "bob@example.com", browserOpts...)
 }

@@ -13,6 +13,9 @@
 #   AUTHBFF_TEST_BASE_URL  authbff origin written into the realm's redirect,
 #                          post-logout and back-channel logout URLs
 #                          (default http://127.0.0.1:3000)
+#   AUTHBFF_TEST_HTTPS_BASE_URL  the https origin the browser test fronts
+#                          authbff on, registered as a redirect and
+#                          post-logout URL too (default https://127.0.0.1:3443)
 #   KC_REALM_FILE          realm JSON to import (default test/keycloak/crm-realm.json)
 #   KC_START_TIMEOUT       readiness timeout in seconds (default 240)
 #   KC_JAVA_HOME           force a JDK (else: JAVA_HOME, else java on PATH,
@@ -241,6 +244,7 @@ start() {
       cd "$dir"
       if [ -n "$1" ]; then export JAVA_HOME=$1; fi
       export AUTHBFF_TEST_BASE_URL=$base
+      export AUTHBFF_TEST_HTTPS_BASE_URL=${AUTHBFF_TEST_HTTPS_BASE_URL:-https://127.0.0.1:3443}
       export KC_BOOTSTRAP_ADMIN_USERNAME=admin KC_BOOTSTRAP_ADMIN_PASSWORD=admin
       # setsid: own process group, so stop kills kc.sh and its JVM(s) together.
       # shellcheck disable=SC2086 # BUILD_OPTS is a word list

@@ -64,6 +64,10 @@ if [ -z "${TEST_KEYCLOAK_ISSUER:-}" ] && [ "${SKIP_KEYCLOAK:-}" != 1 ]; then
     # The e2e suite runs one authbff on this port: Keycloak's back-channel
     # logout URL is one fixed URL, registered at realm import.
     export AUTHBFF_TEST_BASE_URL="http://127.0.0.1:$bff_port"
+    # Keycloak lets a loopback redirect URI use any port over http only: the
+    # browser run over https fronts authbff on this registered port.
+    https_port=$(free_port)
+    export AUTHBFF_TEST_HTTPS_BASE_URL="https://127.0.0.1:$https_port"
     echo "==> starting Keycloak on 127.0.0.1:$kc_port (in the background)"
     ("$root/test/scripts/keycloak.sh" start "$work/keycloak" "$kc_port" "$kc_mgmt" >"$work/kc-issuer" 2>"$work/kc-start.log") &
     kc_pid=$!
