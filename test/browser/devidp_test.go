@@ -14,6 +14,14 @@ func TestBrowserWithTheDevelopmentIdP(t *testing.T) {
 	requireBrowser(t)
 	t.Parallel()
 	f := newFront(t)
+	up := serveWithDevIdP(t, f)
+	runScenario(t, f, up, devIdP(f), "bob", "bob@example.com")
+}
+
+// serveWithDevIdP starts `authbff serve` with nothing configured but its
+// public URL (SQLite and the embedded development IdP) and a backend API,
+// behind f, and returns the backend.
+func serveWithDevIdP(t *testing.T, f *front) *upstream {
 	up := newUpstream(t)
 	bff := startBFF(t, map[string]string{
 		"AUTH_URL":        f.Origin + "/api/auth",
@@ -21,7 +29,7 @@ func TestBrowserWithTheDevelopmentIdP(t *testing.T) {
 		"BACKEND_API_URL": up.srv.URL,
 	})
 	f.serve(t, bff)
-	runScenario(t, f, up, devIdP(f), "bob", "bob@example.com")
+	return up
 }
 
 // devIdP is the embedded development IdP's login page (a button per demo
@@ -49,12 +57,6 @@ func TestBrowserScenarioOverHTTPS(t *testing.T) {
 	t.Parallel()
 	cert, spki := selfSignedCert(t)
 	f := newTLSFront(t, cert)
-	up := newUpstream(t)
-	bff := startBFF(t, map[string]string{
-		"AUTH_URL":        f.Origin + "/api/auth",
-		"AUTH_DATA_DIR":   t.TempDir(),
-		"BACKEND_API_URL": up.srv.URL,
-	})
-	f.serve(t, bff)
+	up := serveWithDevIdP(t, f)
 	runScenario(t, f, up, devIdP(f), "bob", "bob@example.com", chromedp.Flag("ignore-certificate-errors-spki-list", spki))
 }

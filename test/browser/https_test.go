@@ -93,13 +93,7 @@ func TestHTTPSCookiesInChromium(t *testing.T) {
 		seen = append(seen, proxySeen{r.Method, r.Header.Get("Origin"), r.Header.Get("Sec-Fetch-Site"), err == nil, status})
 		mu.Unlock()
 	}
-	up := newUpstream(t)
-	bff := startBFF(t, map[string]string{
-		"AUTH_URL":        f.Origin + "/api/auth",
-		"AUTH_DATA_DIR":   t.TempDir(),
-		"BACKEND_API_URL": up.srv.URL,
-	})
-	f.serve(t, bff)
+	up := serveWithDevIdP(t, f)
 	b := newBrowser(t, chromedp.Flag("ignore-certificate-errors-spki-list", spki))
 	m := &timings{t: t}
 	defer m.print()
