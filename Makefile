@@ -67,6 +67,7 @@ FUZZ_TARGETS := \
 	./adapters/httpapi:FuzzRawCookie \
 	./adapters/httpapi:FuzzCallbackQuery \
 	./adapters/keycloak:FuzzLogoutToken \
+	./adapters/logging:FuzzAccessLineMatchesSlog \
 	./adapters/proxy:FuzzSanitize \
 	./adapters/store:FuzzParseDatabaseURL \
 	./adapters/store:FuzzParseUserView \

@@ -13,9 +13,14 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/authbff/authbff/adapters/httpshared"
+	"github.com/authbff/authbff/adapters/logging"
 )
 
 const requestIDHeader = httpshared.RequestIDHeader
+
+// requestIDKey is requestIDHeader as net/http stores it: looking it up under
+// this key skips canonicalising (and allocating) the name on every request.
+var requestIDKey = http.CanonicalHeaderKey(requestIDHeader)
 
 // requestID gives every request authbff's own fresh id (the rule and why a
 // client's id is not adopted: httpshared.NewRequestID), echoes it in the
@@ -23,10 +28,9 @@ const requestIDHeader = httpshared.RequestIDHeader
 // decide, into the request context for the proxy and the access log. Both
 // are computed once here: every request pays for this middleware.
 func requestID(forwardedClientIP bool) gin.HandlerFunc {
-	idKey := http.CanonicalHeaderKey(requestIDHeader)
 	return func(c *gin.Context) {
 		meta := httpshared.Request{ID: httpshared.NewRequestID(), ClientIP: resolveClientIP(c, forwardedClientIP)}
-		c.Writer.Header()[idKey] = []string{meta.ID}
+		c.Writer.Header()[requestIDKey] = []string{meta.ID}
 		c.Request = c.Request.WithContext(httpshared.WithRequest(c.Request.Context(), meta))
 		c.Next()
 	}
@@ -52,42 +56,31 @@ func requestIDOf(c *gin.Context) string {
 
 // accessLog writes one JSON line per request. It logs the path without the
 // query string, because Auth.js callbacks carry the authorization code there.
-// This runs on every request, so the record goes straight to the handler:
-// typed attributes, no boxing, and no caller lookup (Logger.LogAttrs walks
-// the stack for a source location the handler does not print).
+// Every request pays for it, so the line goes through logging.WriteAccess:
+// built by hand on authbff's own logger, through slog otherwise.
 func accessLog(log *slog.Logger) gin.HandlerFunc {
 	h := log.Handler()
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		status := c.Writer.Status()
-		level := slog.LevelInfo
-		if status >= 500 {
-			level = slog.LevelError
-		}
 		ctx := c.Request.Context()
-		if !h.Enabled(ctx, level) {
-			return
-		}
 		meta, _ := httpshared.RequestFrom(ctx)
 		end := time.Now()
-		rec := slog.NewRecord(end, level, "request", 0)
-		rec.AddAttrs(
-			slog.String("request_id", meta.ID),
-			slog.String("method", c.Request.Method),
-			slog.String("path", c.Request.URL.Path),
-			slog.Int("status", status),
-			slog.Float64("duration_ms", float64(end.Sub(start).Microseconds())/1000),
-			slog.String("client_ip", meta.ClientIP),
-			slog.Int("bytes", c.Writer.Size()),
-		)
-		if cid := c.Request.Header.Get(requestIDHeader); httpshared.SafeClientRequestID(cid) {
-			rec.AddAttrs(slog.String("client_request_id", cid))
+		a := logging.Access{
+			Time: end, Level: slog.LevelInfo, RequestID: meta.ID, Method: c.Request.Method,
+			Path: c.Request.URL.Path, Status: c.Writer.Status(), Duration: end.Sub(start),
+			ClientIP: meta.ClientIP, Bytes: c.Writer.Size(),
+		}
+		if a.Status >= 500 {
+			a.Level = slog.LevelError
+		}
+		if cid := c.Request.Header[requestIDKey]; len(cid) > 0 && httpshared.SafeClientRequestID(cid[0]) {
+			a.ClientRequestID = cid[0]
 		}
 		if len(c.Errors) > 0 {
-			rec.AddAttrs(slog.String("error", c.Errors.Last().Error()))
+			a.Error = c.Errors.Last().Error()
 		}
-		_ = h.Handle(ctx, rec)
+		logging.WriteAccess(ctx, h, a)
 	}
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"log/slog"
+
+	"github.com/authbff/authbff/adapters/logging"
 )
 
 // newLogger returns the JSON logger. AUTH_DEBUG turns on debug level. No
@@ -12,5 +14,5 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	if cfg.Debug {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	return logging.New(w, level)
 }

@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/authbff/authbff/adapters/httpapi"
+	"github.com/authbff/authbff/adapters/logging"
 	"github.com/authbff/authbff/adapters/store"
 	"github.com/authbff/authbff/application"
 	"github.com/authbff/authbff/domain"
@@ -32,6 +34,7 @@ func profileCmd(ctx context.Context, args []string, out io.Writer) error {
 	profile := fs.String("cpuprofile", "cpu.pprof", "CPU profile output")
 	logTo := fs.String("log", "", "access log file (default: discarded)")
 	cacheTTL := fs.Duration("cache-ttl", 0, "session cache TTL, as AUTH_SESSION_CACHE_TTL (0: off)")
+	memProfile := fs.String("memprofile", "", "also write an allocation profile (every allocation sampled) on exit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,6 +54,9 @@ func profileCmd(ctx context.Context, args []string, out io.Writer) error {
 	if err := handler.Start(ctx); err != nil {
 		return err
 	}
+	if *memProfile != "" {
+		runtime.MemProfileRate = 1
+	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		return err
 	}
@@ -60,9 +66,29 @@ func profileCmd(ctx context.Context, args []string, out io.Writer) error {
 	case <-time.After(*dur):
 	}
 	pprof.StopCPUProfile()
+	if *memProfile != "" {
+		if err := writeAllocProfile(*memProfile); err != nil {
+			return err
+		}
+	}
 	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return handler.Stop(stopCtx)
+}
+
+// writeAllocProfile writes every allocation since start-up (pprof's allocs
+// profile), to count what a request allocates: go tool pprof
+// -sample_index=alloc_space.
+func writeAllocProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // sessionServer builds the HTTP server with the session route backed by the
@@ -87,7 +113,7 @@ func sessionServer(dbURL, listen, logTo string, cacheTTL time.Duration) (*httpap
 		}
 		logOut, closeLog = lf, func() { _ = lf.Close() }
 	}
-	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := logging.New(logOut, slog.LevelInfo)
 	cfg := sessionConfig(listen)
 	engine, err := sessionRouter(db, cfg, log)
 	if err != nil {
