@@ -26,9 +26,9 @@ const goodbyePage = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 type front struct {
 	Origin string
 	ln     net.Listener
-	// onProxy, when set before serve, sees every /api/proxy/ request and
-	// the status the browser got for it.
-	onProxy func(r *http.Request, status int)
+	// observe, when set before serve, sees every /api/auth/ and
+	// /api/proxy/ request and the status the browser got for it.
+	observe func(r *http.Request, status int)
 }
 
 // newFront listens on a free loopback port; serve starts it once authbff's
@@ -88,17 +88,17 @@ func (f *front) serve(t *testing.T, bffBase string) {
 		// failure of authbff's; a real one shows as the page's 502.
 		w.WriteHeader(http.StatusBadGateway)
 	}}
-	mux := http.NewServeMux()
-	mux.Handle("/api/auth/", rewrite)
-	if f.onProxy == nil {
-		mux.Handle("/api/proxy/", rewrite)
-	} else {
-		mux.HandleFunc("/api/proxy/", func(w http.ResponseWriter, r *http.Request) {
+	var toBFF http.Handler = rewrite
+	if f.observe != nil {
+		toBFF = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			sw := &statusWriter{ResponseWriter: w}
 			rewrite.ServeHTTP(sw, r)
-			f.onProxy(r, sw.status)
+			f.observe(r, sw.status)
 		})
 	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/auth/", toBFF)
+	mux.Handle("/api/proxy/", toBFF)
 	page := func(body string) http.HandlerFunc {
 		return func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -78,8 +79,9 @@ fetch(` + js(target) + `, {method: "POST", mode: "no-cors", credentials: "includ
 // pages, the cookie jar of the browser itself holds the Auth.js cookies
 // under their __Secure-/__Host- names with Secure, HttpOnly, SameSite=Lax,
 // Path=/ and no Domain; the app's fetches work; and posts without X-CSRF
-// from a page on another site and on another origin of the same site are
-// refused and never reach the backend.
+// from a page on another site and on another origin of the same site, to
+// the proxy and to the Auth.js sign-out and session update, are refused,
+// never reach the backend and leave the session as it was.
 func TestHTTPSCookiesInChromium(t *testing.T) {
 	requireBrowser(t)
 	t.Parallel()
@@ -87,10 +89,13 @@ func TestHTTPSCookiesInChromium(t *testing.T) {
 	f := newTLSFront(t, cert)
 	var mu sync.Mutex
 	var seen []proxySeen
-	f.onProxy = func(r *http.Request, status int) {
+	watched := "" // the path whose requests are recorded
+	f.observe = func(r *http.Request, status int) {
 		_, err := r.Cookie("__Secure-authjs.session-token")
 		mu.Lock()
-		seen = append(seen, proxySeen{r.Method, r.Header.Get("Origin"), r.Header.Get("Sec-Fetch-Site"), err == nil, status})
+		if r.URL.Path == watched {
+			seen = append(seen, proxySeen{r.Method, r.Header.Get("Origin"), r.Header.Get("Sec-Fetch-Site"), err == nil, status})
+		}
 		mu.Unlock()
 	}
 	up := serveWithDevIdP(t, f)
@@ -150,19 +155,23 @@ func TestHTTPSCookiesInChromium(t *testing.T) {
 	b.check("fetches over https")
 
 	// Another site (https://localhost:port) and another origin of the same
-	// site (https://127.0.0.1:other-port) post to the proxy without X-CSRF
-	// (refused by the origin guard, 403 cross_origin), and send the browser
-	// there with a GET, which carries the SameSite=Lax cookie (refused by
-	// the proxy's X-CSRF rule for cross-site reads, 403 csrf_required).
-	target := f.Origin + "/api/proxy/orders"
+	// site (https://127.0.0.1:other-port) post without X-CSRF or a CSRF
+	// token to the proxy and to the Auth.js routes that change the session
+	// (sign-out, session update): all refused by the origin guard, 403
+	// (cross_origin for the proxy, Auth.js's AccessDenied for its routes).
+	// They also send the browser to the proxy with a GET, which carries the
+	// SameSite=Lax cookie (refused by the proxy's X-CSRF rule for
+	// cross-site reads, 403 csrf_required). None of it reaches the backend
+	// or ends the session.
 	evil := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		to := r.URL.Query().Get("to")
 		if r.URL.Path == "/nav" {
 			_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>elsewhere</title></head><body>
-<script>location.href = ` + js(target) + `;</script></body></html>`))
+<script>location.href = ` + js(to) + `;</script></body></html>`))
 			return
 		}
-		_, _ = w.Write([]byte(crossSitePage(target)))
+		_, _ = w.Write([]byte(crossSitePage(to)))
 	}))
 	evil.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	evil.StartTLS()
@@ -177,19 +186,22 @@ func TestHTTPSCookiesInChromium(t *testing.T) {
 		{fmt.Sprintf("https://127.0.0.1:%d", port), "same-site", true},   // same site: the cookie goes along
 	} {
 		for _, a := range []struct {
-			path, method, code string
-			want               proxySeen
+			page, path, method, shows string
+			want                      proxySeen
 		}{
-			{"/", "fetch and form POST", "cross_origin", proxySeen{http.MethodPost, c.origin, c.site, c.cookie, http.StatusForbidden}},
-			{"/nav", "navigation GET", "csrf_required", proxySeen{http.MethodGet, "", c.site, true, http.StatusForbidden}},
+			{"/post", "/api/proxy/orders", "fetch and form POST", `"cross_origin"`, proxySeen{http.MethodPost, c.origin, c.site, c.cookie, http.StatusForbidden}},
+			{"/nav", "/api/proxy/orders", "navigation GET", `"csrf_required"`, proxySeen{http.MethodGet, "", c.site, true, http.StatusForbidden}},
+			{"/post", "/api/auth/signout", "fetch and form POST", "error=AccessDenied", proxySeen{http.MethodPost, c.origin, c.site, c.cookie, http.StatusForbidden}},
+			{"/post", "/api/auth/session", "fetch and form POST", "null", proxySeen{http.MethodPost, c.origin, c.site, c.cookie, http.StatusForbidden}},
 		} {
+			target := f.Origin + a.path
 			mu.Lock()
-			seen = nil
+			seen, watched = nil, a.path
 			mu.Unlock()
 			backend := backendCalls()
-			_, d = b.open(c.origin+a.path, exactly(target))
+			_, d = b.open(c.origin+a.page+"?to="+url.QueryEscape(target), exactly(target))
 			m.add(c.site+" page → "+a.method+" "+target, d)
-			require.Contains(t, b.text("body"), `"`+a.code+`"`, "the answer the browser shows")
+			require.Contains(t, b.text("body"), a.shows, "the answer the browser shows")
 			b.checkExcept(c.site+" "+a.method, target, "403 (Forbidden)")
 			mu.Lock()
 			got := seen
@@ -200,7 +212,7 @@ func TestHTTPSCookiesInChromium(t *testing.T) {
 				require.Len(t, got, 2, "the fetch and the form post")
 			}
 			for _, s := range got {
-				t.Logf("%s page: %s %s, Origin %q, Sec-Fetch-Site %s, session cookie sent %t → %d %s", c.site, s.method, target, s.origin, s.fetchSite, s.sessionCookie, s.status, a.code)
+				t.Logf("%s page: %s %s, Origin %q, Sec-Fetch-Site %s, session cookie sent %t → %d %s", c.site, s.method, target, s.origin, s.fetchSite, s.sessionCookie, s.status, a.shows)
 				require.Equal(t, a.want, s)
 			}
 			require.Equal(t, backend, backendCalls(), "the backend saw none of it")
