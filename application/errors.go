@@ -22,9 +22,6 @@ var (
 	// issuer the sign-in started with (a mix-up attack), or is missing
 	// although the IdP always sends it.
 	ErrIssuerMismatch = errors.New("callback issuer mismatch")
-	// ErrTooManyPendingSignIns means the cap on started-but-unfinished
-	// sign-ins is reached; anonymous floods cannot fill the database.
-	ErrTooManyPendingSignIns = errors.New("too many pending sign-ins")
 	// ErrNoSuchSession means the session id names none of the caller's
 	// sessions (another user's session is reported the same way).
 	ErrNoSuchSession = errors.New("no such session")
@@ -34,6 +31,11 @@ var (
 // failed verification, re-exported so driving adapters can test for it
 // without importing ports.
 var ErrAuthorizationFailed = ports.ErrAuthorizationFailed
+
+// ErrTooManyPendingSignIns means the cap on started-but-unfinished sign-ins
+// is reached, so anonymous floods cannot fill the database: the store's
+// verdict, re-exported for driving adapters.
+var ErrTooManyPendingSignIns = ports.ErrTooManyPendingLoginFlows
 
 // ErrRefreshRejected is the IdP's final refusal of a refresh token,
 // re-exported for driving adapters.

@@ -47,29 +47,24 @@ func NewStartSignInHandler(idp ports.IdentityProvider, flows ports.LoginFlowStor
 	return &StartSignInHandler{idp: idp, flows: flows, now: now, maxPending: DefaultMaxPendingSignIns}
 }
 
-// WithMaxPending sets the cap on pending sign-ins.
+// WithMaxPending sets the cap on pending sign-ins (AUTH_SIGNIN_MAX_PENDING);
+// 0 removes it.
 func (h *StartSignInHandler) WithMaxPending(n int64) *StartSignInHandler {
 	h.maxPending = n
 	return h
 }
 
 // Handle stores a login flow keyed by a fresh state, with a fresh nonce and
-// PKCE verifier, and returns the IdP's authorization URL.
+// PKCE verifier, and returns the IdP's authorization URL. At the cap on
+// pending sign-ins the store refuses the flow (ErrTooManyPendingSignIns):
+// the store decides, in the same step as the insert, so concurrent sign-ins
+// cannot overshoot it.
 func (h *StartSignInHandler) Handle(ctx context.Context, cmd StartSignIn) (StartSignInResult, error) {
 	if cmd.Provider != h.idp.ID() {
 		return StartSignInResult{}, ErrUnknownProvider
 	}
 	if cmd.BrowserBinding == "" {
 		return StartSignInResult{}, &domain.ValidationError{Field: "BrowserBinding", Reason: "required"}
-	}
-	if h.maxPending > 0 {
-		n, err := h.flows.CountPending(ctx, h.now())
-		if err != nil {
-			return StartSignInResult{}, fmt.Errorf("start sign-in: %w", err)
-		}
-		if n >= h.maxPending {
-			return StartSignInResult{}, ErrTooManyPendingSignIns
-		}
 	}
 	now := h.now()
 	flow := domain.LoginFlow{
@@ -84,7 +79,7 @@ func (h *StartSignInHandler) Handle(ctx context.Context, cmd StartSignIn) (Start
 		CreatedAt:      now,
 		Expires:        now.Add(domain.LoginFlowTTL),
 	}
-	if err := h.flows.Save(ctx, flow); err != nil {
+	if err := h.flows.Save(ctx, flow, h.maxPending); err != nil {
 		return StartSignInResult{}, fmt.Errorf("start sign-in: %w", err)
 	}
 	url := h.idp.AuthCodeURL(ports.AuthRequest{

@@ -2,16 +2,24 @@ package ports
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/authbff/authbff/domain"
 )
 
+// ErrTooManyPendingLoginFlows is LoginFlowStore.Save's refusal at the cap.
+var ErrTooManyPendingLoginFlows = errors.New("too many pending sign-ins")
+
 // LoginFlowStore keeps started sign-ins until their callback arrives.
 type LoginFlowStore interface {
-	// Save stores a new flow. It returns domain.ErrConflict if the state is
-	// already in use.
-	Save(ctx context.Context, f domain.LoginFlow) error
+	// Save stores a new flow, unless maxPending flows not yet expired at
+	// f.CreatedAt are stored already: then ErrTooManyPendingLoginFlows. The
+	// count and the insert are one atomic step, so concurrent sign-ins, in
+	// one process or many, can never store more than maxPending
+	// (maxPending <= 0: no cap). It returns domain.ErrConflict if the state
+	// is already in use.
+	Save(ctx context.Context, f domain.LoginFlow, maxPending int64) error
 	// Consume atomically removes and returns the flow with this state if it
 	// was started by the browser holding binding. A flow can be consumed once.
 	// It returns domain.ErrLoginFlowNotFound if there is no such flow or the
@@ -22,8 +30,7 @@ type LoginFlowStore interface {
 	// DeleteExpired removes at most limit flows expired at now and returns how
 	// many it removed.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (int64, error)
-	// CountPending returns the number of flows not yet expired at now, so
-	// callers can cap how many anonymous sign-ins may be pending (expired
-	// rows awaiting cleanup do not count).
+	// CountPending returns the number of flows not yet expired at now
+	// (expired rows awaiting cleanup do not count).
 	CountPending(ctx context.Context, now time.Time) (int64, error)
 }

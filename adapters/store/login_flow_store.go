@@ -37,16 +37,49 @@ func NewLoginFlowStore(db *DB) *LoginFlowStore { return &LoginFlowStore{db: db} 
 
 var _ ports.LoginFlowStore = (*LoginFlowStore)(nil)
 
-// Save implements ports.LoginFlowStore.
-func (s *LoginFlowStore) Save(ctx context.Context, f domain.LoginFlow) error {
+// Save implements ports.LoginFlowStore. With a cap, the count and the insert
+// run in one transaction that sign-in starts take one at a time, on every
+// replica: on PostgreSQL under a transaction-scoped advisory lock, on SQLite
+// under the write lock every transaction takes at BEGIN (_txlock=immediate).
+// The count stops at the cap, so at the cap it reads at most maxPending
+// entries of the expires index. Without the lock, sign-ins started together
+// all counted below the cap and all inserted.
+func (s *LoginFlowStore) Save(ctx context.Context, f domain.LoginFlow, maxPending int64) error {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
 	row := loginFlowRow{State: f.State, Nonce: f.Nonce, PKCEVerifier: f.PKCEVerifier, Provider: f.Provider,
 		Issuer: f.Issuer, RedirectURI: f.RedirectURI, CallbackURL: f.CallbackURL, BrowserBinding: string(f.BrowserBinding),
 		Expires: f.Expires.UTC(), CreatedAt: f.CreatedAt.UTC(), UpdatedAt: f.CreatedAt.UTC()}
-	_, err := s.db.NewInsert().Model(&row).Exec(ctx)
+	if maxPending <= 0 {
+		_, err := s.db.NewInsert().Model(&row).Exec(ctx)
+		return mapError(err)
+	}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if s.db.Dialect() == Postgres {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", loginFlowCapLockKey); err != nil {
+				return err
+			}
+		}
+		var pending int64
+		err := tx.NewRaw("SELECT count(*) FROM (SELECT 1 FROM login_flows WHERE expires > ? LIMIT ?) AS pending",
+			f.CreatedAt.UTC(), maxPending).Scan(ctx, &pending)
+		if err != nil {
+			return err
+		}
+		if pending >= maxPending {
+			return ports.ErrTooManyPendingLoginFlows
+		}
+		_, err = tx.NewInsert().Model(&row).Exec(ctx)
+		return err
+	})
+	if errors.Is(err, ports.ErrTooManyPendingLoginFlows) {
+		return err
+	}
 	return mapError(err)
 }
+
+// loginFlowCapLockKey names the advisory lock capped saves take ("authlf").
+const loginFlowCapLockKey = 0x617574686c66
 
 // Consume implements ports.LoginFlowStore. The flow is removed with
 // DELETE ... RETURNING in the same statement that checks the binding, so two

@@ -111,6 +111,6 @@ func useStores(t *testing.T, db *store.DB) {
 	require.Equal(t, u.ID, view.User.ID)
 	_, err = store.NewSessionMaintenance(db).Stats(ctx, now)
 	require.NoError(t, err)
-	require.NoError(t, store.NewLoginFlowStore(db).Save(ctx, domain.LoginFlow{State: domain.NewID(), Expires: now}))
+	require.NoError(t, store.NewLoginFlowStore(db).Save(ctx, domain.LoginFlow{State: domain.NewID(), Expires: now}, 0))
 	require.NoError(t, store.NewVerificationTokenStore(db).Save(ctx, domain.VerificationToken{Identifier: "x", TokenHash: "h", Expires: now}))
 }

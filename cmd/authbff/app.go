@@ -38,6 +38,9 @@ func appOptions(cfg Config, logOut io.Writer) fx.Option {
 		fx.Decorate(func(idp ports.IdentityProvider) ports.IdentityProvider {
 			return application.BoundIdentityProvider(idp, cfg.IdPMaxConcurrency)
 		}),
+		fx.Decorate(func(h *application.StartSignInHandler) *application.StartSignInHandler {
+			return h.WithMaxPending(int64(cfg.MaxPendingSignIns))
+		}),
 
 		useCases,
 		fx.Provide(readinessChecks, newReadiness, providerInfo),

@@ -48,6 +48,9 @@ type Config struct {
 	// IdPMaxConcurrency bounds concurrent token requests to the IdP per
 	// process; beyond it callers get 503 at once.
 	IdPMaxConcurrency int
+	// MaxPendingSignIns caps the sign-ins started and not yet finished,
+	// across every replica (each lives 15 minutes at most).
+	MaxPendingSignIns int
 }
 
 // loadDotEnv reads .env into the process environment without overriding
@@ -332,6 +335,8 @@ func loadHTTPOptions(v vars, cfg *Config) {
 	v.bool(&tokenEndpoint, "AUTH_TOKEN_ENDPOINT")
 	cfg.HTTP.DisableTokenEndpoint = !tokenEndpoint
 	v.intRange(&cfg.HTTP.SignInRateLimit, 1, 100000, "sign-ins per second per client IP", "AUTH_SIGNIN_RATE_LIMIT")
+	cfg.MaxPendingSignIns = application.DefaultMaxPendingSignIns
+	v.intRange(&cfg.MaxPendingSignIns, 1, 10_000_000, "pending sign-ins", "AUTH_SIGNIN_MAX_PENDING")
 	v.bool(&cfg.HTTP.AcceptLegacyCookies, "AUTH_ACCEPT_LEGACY_COOKIES")
 	cfg.HTTP.MetricsToken, _ = v.get("AUTH_METRICS_TOKEN")
 	v.intRange(&cfg.HTTP.TokenRateLimit, 1, 10000, "requests per second", "AUTH_TOKEN_RATE_LIMIT")

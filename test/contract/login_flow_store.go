@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/authbff/authbff/domain"
+	"github.com/authbff/authbff/ports"
 )
 
 // LoginFlowStore checks an implementation of ports.LoginFlowStore.
@@ -17,7 +18,7 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		t.Parallel()
 		env := newEnv(t)
 		f := loginFlow(base)
-		require.NoError(t, env.LoginFlows.Save(t.Context(), f))
+		require.NoError(t, env.LoginFlows.Save(t.Context(), f, 0))
 
 		got, err := env.LoginFlows.Consume(t.Context(), f.State, f.BrowserBinding, base.Add(time.Minute))
 		require.NoError(t, err)
@@ -28,10 +29,10 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		t.Parallel()
 		env := newEnv(t)
 		f := loginFlow(base)
-		require.NoError(t, env.LoginFlows.Save(t.Context(), f))
+		require.NoError(t, env.LoginFlows.Save(t.Context(), f, 0))
 		g := loginFlow(base)
 		g.State = f.State
-		require.ErrorIs(t, env.LoginFlows.Save(t.Context(), g), domain.ErrConflict)
+		require.ErrorIs(t, env.LoginFlows.Save(t.Context(), g, 0), domain.ErrConflict)
 
 		got, err := env.LoginFlows.Consume(t.Context(), f.State, f.BrowserBinding, base)
 		require.NoError(t, err)
@@ -42,7 +43,7 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		t.Parallel()
 		env := newEnv(t)
 		f := loginFlow(base)
-		require.NoError(t, env.LoginFlows.Save(t.Context(), f))
+		require.NoError(t, env.LoginFlows.Save(t.Context(), f, 0))
 		_, err := env.LoginFlows.Consume(t.Context(), f.State, f.BrowserBinding, base)
 		require.NoError(t, err)
 		_, err = env.LoginFlows.Consume(t.Context(), f.State, f.BrowserBinding, base)
@@ -56,7 +57,7 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		t.Parallel()
 		env := newEnv(t)
 		f := loginFlow(base)
-		require.NoError(t, env.LoginFlows.Save(t.Context(), f))
+		require.NoError(t, env.LoginFlows.Save(t.Context(), f, 0))
 
 		for _, b := range []domain.TokenHash{domain.HashSecret("other browser"), "", domain.TokenHash(f.State)} {
 			_, err := env.LoginFlows.Consume(t.Context(), f.State, b, base)
@@ -71,7 +72,7 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		t.Parallel()
 		env := newEnv(t)
 		f := loginFlow(base)
-		require.NoError(t, env.LoginFlows.Save(t.Context(), f))
+		require.NoError(t, env.LoginFlows.Save(t.Context(), f, 0))
 		for _, state := range []string{"unknown", "", f.State + "x"} {
 			_, err := env.LoginFlows.Consume(t.Context(), state, f.BrowserBinding, base)
 			require.ErrorIs(t, err, domain.ErrLoginFlowNotFound, "state %q", state)
@@ -85,7 +86,7 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		past := loginFlow(now.Add(-time.Hour))
 		live := loginFlow(now.Add(-domain.LoginFlowTTL + time.Microsecond))
 		for _, f := range []domain.LoginFlow{atExpiry, past, live} {
-			require.NoError(t, env.LoginFlows.Save(t.Context(), f))
+			require.NoError(t, env.LoginFlows.Save(t.Context(), f, 0))
 		}
 
 		for _, f := range []domain.LoginFlow{atExpiry, past} {
@@ -105,7 +106,7 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		t.Parallel()
 		env := newEnv(t)
 		f := loginFlow(now.Add(-time.Hour))
-		require.NoError(t, env.LoginFlows.Save(t.Context(), f))
+		require.NoError(t, env.LoginFlows.Save(t.Context(), f, 0))
 		_, err := env.LoginFlows.Consume(t.Context(), f.State, domain.HashSecret("intruder"), now)
 		require.ErrorIs(t, err, domain.ErrLoginFlowNotFound, "a wrong binding learns nothing about expiry")
 		n, err := env.LoginFlows.CountPending(t.Context(), base.Add(-time.Hour))
@@ -119,8 +120,8 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		tokyo, newYork := time.FixedZone("UTC+9", 9*3600), time.FixedZone("UTC-5", -5*3600)
 		live := loginFlow(now.Add(-time.Minute).In(newYork))
 		dead := loginFlow(now.Add(-time.Hour).In(tokyo))
-		require.NoError(t, env.LoginFlows.Save(t.Context(), live))
-		require.NoError(t, env.LoginFlows.Save(t.Context(), dead))
+		require.NoError(t, env.LoginFlows.Save(t.Context(), live, 0))
+		require.NoError(t, env.LoginFlows.Save(t.Context(), dead, 0))
 
 		n, err := env.LoginFlows.DeleteExpired(t.Context(), now.In(newYork), 10)
 		require.NoError(t, err)
@@ -134,7 +135,7 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		t.Parallel()
 		env := newEnv(t)
 		f := loginFlow(base)
-		require.NoError(t, env.LoginFlows.Save(t.Context(), f))
+		require.NoError(t, env.LoginFlows.Save(t.Context(), f, 0))
 
 		const callers = 10
 		var wg sync.WaitGroup
@@ -169,12 +170,12 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 
 		var live []domain.LoginFlow
 		for i := 0; i < 5; i++ { // expired: the last one exactly at now
-			require.NoError(t, env.LoginFlows.Save(t.Context(), loginFlow(now.Add(-domain.LoginFlowTTL-time.Duration(4-i)*time.Minute))))
+			require.NoError(t, env.LoginFlows.Save(t.Context(), loginFlow(now.Add(-domain.LoginFlowTTL-time.Duration(4-i)*time.Minute)), 0))
 		}
 		for i := 0; i < 2; i++ {
 			f := loginFlow(now.Add(-time.Duration(i) * time.Minute))
 			live = append(live, f)
-			require.NoError(t, env.LoginFlows.Save(t.Context(), f))
+			require.NoError(t, env.LoginFlows.Save(t.Context(), f, 0))
 		}
 		n, err = env.LoginFlows.CountPending(t.Context(), now)
 		require.NoError(t, err)
@@ -201,6 +202,62 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 			_, err := env.LoginFlows.Consume(t.Context(), f.State, f.BrowserBinding, now)
 			require.NoError(t, err)
 		}
+	})
+
+	t.Run("case=save refuses past the cap and expired flows do not count", func(t *testing.T) {
+		t.Parallel()
+		env := newEnv(t)
+		const limit = 3
+		for i := 0; i < 2; i++ { // expired at now: awaiting cleanup, not pending
+			require.NoError(t, env.LoginFlows.Save(t.Context(), loginFlow(now.Add(-domain.LoginFlowTTL-time.Minute)), limit))
+		}
+		var live []domain.LoginFlow
+		for i := 0; i < limit; i++ {
+			f := loginFlow(now)
+			live = append(live, f)
+			require.NoError(t, env.LoginFlows.Save(t.Context(), f, limit), "flow %d of %d", i+1, limit)
+		}
+		require.ErrorIs(t, env.LoginFlows.Save(t.Context(), loginFlow(now), limit), ports.ErrTooManyPendingLoginFlows)
+		require.NoError(t, env.LoginFlows.Save(t.Context(), loginFlow(now), 0), "no cap without a limit")
+		_, err := env.LoginFlows.Consume(t.Context(), live[0].State, live[0].BrowserBinding, now)
+		require.NoError(t, err)
+		require.ErrorIs(t, env.LoginFlows.Save(t.Context(), loginFlow(now), limit), ports.ErrTooManyPendingLoginFlows,
+			"still three pending (two of the first three and the uncapped one)")
+		_, err = env.LoginFlows.Consume(t.Context(), live[1].State, live[1].BrowserBinding, now)
+		require.NoError(t, err)
+		require.NoError(t, env.LoginFlows.Save(t.Context(), loginFlow(now), limit), "a consumed flow frees its place")
+	})
+
+	t.Run("case=concurrent saves never pass the cap", func(t *testing.T) {
+		t.Parallel()
+		env := newEnv(t)
+		const limit, callers = 10, 40
+		start := make(chan struct{})
+		errs := make(chan error, callers)
+		var wg sync.WaitGroup
+		for i := 0; i < callers; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				errs <- env.LoginFlows.Save(t.Context(), loginFlow(now), limit)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		saved := 0
+		for err := range errs {
+			if err == nil {
+				saved++
+				continue
+			}
+			require.ErrorIs(t, err, ports.ErrTooManyPendingLoginFlows)
+		}
+		n, err := env.LoginFlows.CountPending(t.Context(), now)
+		require.NoError(t, err)
+		require.EqualValues(t, limit, n, "pending flows after %d concurrent saves with a cap of %d", callers, limit)
+		require.Equal(t, limit, saved)
 	})
 }
 

@@ -26,10 +26,13 @@ func NewLoginFlowStore() *LoginFlowStore {
 var _ ports.LoginFlowStore = (*LoginFlowStore)(nil)
 
 // Save implements ports.LoginFlowStore.
-func (s *LoginFlowStore) Save(_ context.Context, f domain.LoginFlow) error {
+func (s *LoginFlowStore) Save(_ context.Context, f domain.LoginFlow, maxPending int64) error {
 	f.CreatedAt, f.Expires = micro(f.CreatedAt), micro(f.Expires)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if maxPending > 0 && s.pending(f.CreatedAt) >= maxPending {
+		return ports.ErrTooManyPendingLoginFlows
+	}
 	if _, taken := s.flows[f.State]; taken {
 		return fmt.Errorf("save login flow: %w", domain.ErrConflict)
 	}
@@ -79,11 +82,16 @@ func (s *LoginFlowStore) DeleteExpired(_ context.Context, now time.Time, limit i
 func (s *LoginFlowStore) CountPending(_ context.Context, now time.Time) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.pending(now), nil
+}
+
+// pending counts the flows not expired at now; the caller holds mu.
+func (s *LoginFlowStore) pending(now time.Time) int64 {
 	var n int64
 	for _, f := range s.flows {
 		if !f.Expired(now) {
 			n++
 		}
 	}
-	return n, nil
+	return n
 }
