@@ -22,7 +22,8 @@ type ImportNextAuth struct {
 	Provider string
 	// RoleSource is the source the imported roles get ("realm").
 	RoleSource string
-	// BatchSize is the rows per write transaction.
+	// BatchSize is the users read and written at a time, and the rows per
+	// write transaction.
 	BatchSize int
 	// DryRun reads and counts, and writes nothing.
 	DryRun bool
@@ -63,11 +64,13 @@ func NewImportNextAuthHandler(source ports.NextAuthSource, target ports.ImportTa
 	return &ImportNextAuthHandler{source: source, target: target, cipher: cipher, policy: policy, now: now, log: log}
 }
 
-// Handle reads the whole source in one snapshot, then writes users (with
-// accounts, roles, memberships) and then sessions, in batches of one
-// transaction each. Every write is an idempotent insert, so a run that fails
-// half-way leaves whole batches behind and a rerun with Merge completes it;
-// nothing is ever half a user or half a session.
+// Handle reads the source from one snapshot, a batch of users at a time
+// (BatchSize), and writes each batch before reading the next: its users
+// (with accounts, roles, memberships), then their sessions, each write one
+// transaction of at most BatchSize rows. Memory holds one batch, whatever
+// the source's size. Every write is an idempotent insert, so a run that
+// fails half-way leaves whole batches behind and a rerun with Merge
+// completes it; nothing is ever half a user or half a session.
 func (h *ImportNextAuthHandler) Handle(ctx context.Context, cmd ImportNextAuth) (ImportNextAuthResult, error) {
 	start := time.Now()
 	cmd, err := cmd.withDefaults()
@@ -81,31 +84,42 @@ func (h *ImportNextAuthHandler) Handle(ctx context.Context, cmd ImportNextAuth) 
 		}
 	}
 	now := h.now()
-	data, err := h.source.Read(ctx, now)
-	if err != nil {
+	var failed error // a write's error, kept apart from the source's
+	sum, err := h.source.Stream(ctx, now, cmd.BatchSize, func(batch ports.NextAuthData) error {
+		users, err := h.buildUsers(batch, cmd)
+		if err != nil {
+			failed = err
+			return err
+		}
+		res.Source.Users += int64(len(users))
+		res.Source.Accounts += int64(len(batch.Accounts))
+		res.Source.Roles += int64(len(batch.Roles))
+		res.Source.Memberships += int64(len(batch.Memberships))
+		res.Source.Sessions += int64(len(batch.Sessions))
+		if cmd.DryRun {
+			return nil
+		}
+		landed, err := h.importUsers(ctx, users, &res)
+		if err == nil {
+			err = h.importSessions(ctx, batch, landed, cmd, now, &res)
+		}
+		failed = err
+		return err
+	})
+	res.Found = sum.Found
+	res.Source.Sessions += sum.OrphanSessions
+	res.SkippedSessions += sum.OrphanSessions
+	switch {
+	case failed != nil:
+		return res, failed
+	case err != nil:
 		return res, fmt.Errorf("import nextauth: source: %w", err)
 	}
-	res.Found = data.Found
-	users, err := h.buildUsers(data, cmd)
-	if err != nil {
-		return res, err
-	}
-	res.Source = ports.ImportCounts{Users: int64(len(users)), Accounts: int64(len(data.Accounts)),
-		Roles: int64(len(data.Roles)), Memberships: int64(len(data.Memberships)), Sessions: int64(len(data.Sessions))}
-	if cmd.DryRun {
-		res.Duration = time.Since(start)
-		return res, nil
-	}
-	landed, err := h.importUsers(ctx, users, cmd.BatchSize, &res)
-	if err != nil {
-		return res, err
-	}
-	if err := h.importSessions(ctx, data, landed, cmd, now, &res); err != nil {
-		return res, err
-	}
 	res.Duration = time.Since(start)
-	h.log.InfoContext(ctx, "nextauth import done", "users", res.Written.Users, "sessions", res.Written.Sessions,
-		"skipped_sessions", res.SkippedSessions, "duration", res.Duration.String())
+	if !cmd.DryRun {
+		h.log.InfoContext(ctx, "nextauth import done", "users", res.Written.Users, "sessions", res.Written.Sessions,
+			"skipped_sessions", res.SkippedSessions, "duration", res.Duration.String())
+	}
 	return res, nil
 }
 
@@ -140,31 +154,27 @@ func (h *ImportNextAuthHandler) requireEmptyTarget(ctx context.Context) error {
 	return nil
 }
 
-// importUsers writes the users in batches and returns where each source
-// user landed.
-func (h *ImportNextAuthHandler) importUsers(ctx context.Context, users []ports.ImportUser, size int,
+// importUsers writes one batch of users and returns where each source user
+// landed.
+func (h *ImportNextAuthHandler) importUsers(ctx context.Context, users []ports.ImportUser,
 	res *ImportNextAuthResult) (map[string]ports.ImportedUser, error) {
-	landed := make(map[string]ports.ImportedUser, len(users))
-	for i := 0; i < len(users); i += size {
-		batch := users[i:min(i+size, len(users))]
-		got, n, err := h.target.ImportUsers(ctx, batch)
-		if err != nil {
-			return nil, fmt.Errorf("import nextauth: users %d–%d of %d: %w", i+1, i+len(batch), len(users), err)
-		}
-		for k, v := range got {
-			landed[k] = v
-		}
-		res.Written.Users += n.Users
-		res.Written.Accounts += n.Accounts
-		res.Written.Roles += n.Roles
-		res.Written.Memberships += n.Memberships
-		res.Written.Organizations += n.Organizations
+	if len(users) == 0 {
+		return nil, nil
 	}
+	landed, n, err := h.target.ImportUsers(ctx, users)
+	if err != nil {
+		return nil, fmt.Errorf("import nextauth: users %d–%d: %w", res.Source.Users-int64(len(users))+1, res.Source.Users, err)
+	}
+	res.Written.Users += n.Users
+	res.Written.Accounts += n.Accounts
+	res.Written.Roles += n.Roles
+	res.Written.Memberships += n.Memberships
+	res.Written.Organizations += n.Organizations
 	return landed, nil
 }
 
-// importSessions turns the source's unexpired sessions into authbff's, with
-// their user's sealed tokens, and writes them in batches.
+// importSessions turns a batch's unexpired sessions into authbff's, with
+// their user's sealed tokens, and writes them BatchSize at a time.
 func (h *ImportNextAuthHandler) importSessions(ctx context.Context, data ports.NextAuthData,
 	landed map[string]ports.ImportedUser, cmd ImportNextAuth, now time.Time, res *ImportNextAuthResult) error {
 	tokens, err := h.sealAccounts(data.Accounts, cmd.Provider)

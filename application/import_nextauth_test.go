@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,11 +17,56 @@ import (
 	"github.com/authbff/authbff/test/fake"
 )
 
-// nextAuthSource is a NextAuthSource holding fixed data.
+// nextAuthSource is a NextAuthSource holding fixed data, streamed as the
+// port says: users in id order, size at a time, each batch with its users'
+// rows; rows of unknown users left out and their sessions counted.
 type nextAuthSource struct{ data ports.NextAuthData }
 
-func (s nextAuthSource) Read(context.Context, time.Time) (ports.NextAuthData, error) {
-	return s.data, nil
+func (s nextAuthSource) Stream(_ context.Context, _ time.Time, size int, fn func(ports.NextAuthData) error) (ports.NextAuthSummary, error) {
+	users := slices.Clone(s.data.Users)
+	slices.SortStableFunc(users, func(a, b ports.NextAuthUser) int { return strings.Compare(a.ID, b.ID) })
+	users = slices.CompactFunc(users, func(a, b ports.NextAuthUser) bool { return a.ID == b.ID })
+	known := map[string]bool{}
+	for _, u := range users {
+		known[u.ID] = true
+	}
+	var sum ports.NextAuthSummary
+	for _, x := range s.data.Sessions {
+		if !known[x.UserID] {
+			sum.OrphanSessions++
+		}
+	}
+	for i := 0; i < len(users); i += size {
+		batch := ports.NextAuthData{Users: users[i:min(i+size, len(users))]}
+		in := map[string]bool{}
+		for _, u := range batch.Users {
+			in[u.ID] = true
+		}
+		for _, a := range s.data.Accounts {
+			if in[a.UserID] {
+				batch.Accounts = append(batch.Accounts, a)
+			}
+		}
+		for _, x := range s.data.Sessions {
+			if in[x.UserID] {
+				batch.Sessions = append(batch.Sessions, x)
+			}
+		}
+		for _, r := range s.data.Roles {
+			if in[r.UserID] {
+				batch.Roles = append(batch.Roles, r)
+			}
+		}
+		for _, m := range s.data.Memberships {
+			if in[m.UserID] {
+				batch.Memberships = append(batch.Memberships, m)
+			}
+		}
+		if err := fn(batch); err != nil {
+			return sum, err
+		}
+	}
+	return sum, nil
 }
 
 // importTarget is an in-memory ImportTarget with the port's semantics

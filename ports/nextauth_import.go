@@ -7,20 +7,28 @@ import (
 	"github.com/authbff/authbff/domain"
 )
 
-// NextAuthData is what a NextAuth/Auth.js database holds that authbff takes
-// over, read from one consistent snapshot. Ids are the source's, as text
-// (Auth.js adapters use cuids, UUIDs or serial integers). Tokens are
-// plaintext here: only the import use case sees them, and it seals them
-// before anything is written.
+// NextAuthData is a batch of what a NextAuth/Auth.js database holds that
+// authbff takes over: some users, and every row of theirs. Ids are the
+// source's, as text (Auth.js adapters use cuids, UUIDs or serial integers).
+// Tokens are plaintext here: only the import use case sees them, and it
+// seals them before anything is written.
 type NextAuthData struct {
 	Users       []NextAuthUser
 	Accounts    []NextAuthAccount
 	Sessions    []NextAuthSession // only those unexpired at the snapshot's now
 	Roles       []NextAuthRole
 	Memberships []NextAuthMembership
+}
+
+// NextAuthSummary is what a whole read of the source found besides its
+// batches.
+type NextAuthSummary struct {
 	// Found describes the tables and columns the reader used (one line per
 	// table), so an operator sees what introspection decided.
 	Found []string
+	// OrphanSessions counts the unexpired sessions whose user is not in the
+	// users table: they are in no batch and cannot be taken over.
+	OrphanSessions int64
 }
 
 // NextAuthUser is a row of the source's users table.
@@ -70,12 +78,17 @@ type NextAuthMembership struct {
 	TenantID       string
 }
 
-// NextAuthSource reads a NextAuth database.
+// NextAuthSource reads a NextAuth database, from one repeatable-read,
+// read-only snapshot, a batch of users at a time: an import holds one batch,
+// however large the database.
 type NextAuthSource interface {
-	// Read returns the source's users, accounts, roles, memberships and the
-	// sessions whose expiry is after now, all from one repeatable-read,
-	// read-only snapshot. A missing table or column is an error naming it.
-	Read(ctx context.Context, now time.Time) (NextAuthData, error)
+	// Stream calls fn with the users in batches of at most size, each user
+	// once, each batch with every row of its users: accounts, roles,
+	// memberships and the sessions whose expiry is after now. Rows whose
+	// user is not in the users table are in no batch. An error from fn ends
+	// the read and is returned. A missing table or column is an error naming
+	// it.
+	Stream(ctx context.Context, now time.Time, size int, fn func(NextAuthData) error) (NextAuthSummary, error)
 }
 
 // ImportUser is one user to import with everything hanging off it. User.ID

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -146,58 +147,278 @@ type resolved struct {
 	columns map[string]string
 }
 
-// Read implements ports.NextAuthSource.
-func (s *Source) Read(ctx context.Context, now time.Time) (ports.NextAuthData, error) {
-	var data ports.NextAuthData
+// Stream implements ports.NextAuthSource. Every table is read through a
+// cursor ordered by user id in byte order (COLLATE "C", which is Go's string
+// order), all in one repeatable-read transaction: a batch of users is
+// fetched, then from each other table the rows up to the batch's last user
+// id, as a merge join does. Only the current batch and one fetch per table
+// are ever in memory; PostgreSQL sorts each table once. The transaction, a
+// read-only snapshot of the old database (never of authbff's), stays open
+// for the whole import.
+func (s *Source) Stream(ctx context.Context, now time.Time, size int, fn func(ports.NextAuthData) error) (ports.NextAuthSummary, error) {
+	var sum ports.NextAuthSummary
+	if size <= 0 {
+		size = 1000
+	}
 	conn, err := pgx.Connect(ctx, s.url)
 	if err != nil {
-		return data, fmt.Errorf("connect: %s", redact(err))
+		return sum, fmt.Errorf("connect: %s", redact(err))
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return data, fmt.Errorf("begin snapshot: %w", err)
+		return sum, fmt.Errorf("begin snapshot: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	// Prisma writes timestamp(3) without time zone in UTC.
 	if _, err := tx.Exec(ctx, "SET LOCAL TimeZone = 'UTC'"); err != nil {
-		return data, err
+		return sum, err
 	}
 	schema := s.ov.Schema
 	if schema == "" {
 		if err := tx.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
-			return data, err
+			return sum, err
 		}
 	}
 	tables, err := s.introspect(ctx, tx, schema)
 	if err != nil {
-		return data, err
+		return sum, err
 	}
 	for _, t := range schemaShape {
 		if r, ok := tables[t.name]; ok {
-			data.Found = append(data.Found, r.describe())
+			sum.Found = append(sum.Found, r.describe())
 		}
 	}
-	if err := readUsers(ctx, tx, schema, tables["users"], &data); err != nil {
-		return data, err
+	c, err := openCursors(ctx, tx, schema, tables, now, size)
+	if err != nil {
+		return sum, err
 	}
-	if err := readAccounts(ctx, tx, schema, tables["accounts"], &data); err != nil {
-		return data, err
+	prev := ""
+	for {
+		users, err := c.users.take(ctx, size)
+		if err != nil {
+			return sum, err
+		}
+		if len(users) == 0 {
+			break
+		}
+		last := users[len(users)-1].ID
+		batch, orphans, err := c.through(ctx, users, prev, last)
+		if err != nil {
+			return sum, err
+		}
+		sum.OrphanSessions += orphans
+		prev = last
+		if err := fn(batch); err != nil {
+			return sum, err
+		}
 	}
-	if err := readSessions(ctx, tx, schema, tables["sessions"], now, &data); err != nil {
-		return data, err
+	rest, err := c.sessions.drain(ctx) // sessions of ids past the last user
+	if err != nil {
+		return sum, err
+	}
+	sum.OrphanSessions += rest
+	return sum, tx.Commit(ctx)
+}
+
+// cursors are the open cursors of one read; roles and memberships are nil
+// when their optional table is absent.
+type cursors struct {
+	users       *cursor[ports.NextAuthUser]
+	accounts    *cursor[ports.NextAuthAccount]
+	sessions    *cursor[ports.NextAuthSession]
+	roles       *cursor[ports.NextAuthRole]
+	memberships *cursor[ports.NextAuthMembership]
+}
+
+func openCursors(ctx context.Context, tx pgx.Tx, schema string, tables map[string]resolved, now time.Time, size int) (cursors, error) {
+	var c cursors
+	var err error
+	u := tables["users"]
+	c.users, err = declare(ctx, tx, "authbff_users", u, "SELECT "+u.selectList("id", "name", "email", "email_verified", "image")+
+		" FROM "+u.from(schema)+" WHERE "+u.col("id")+" IS NOT NULL ORDER BY "+u.orderKey("id"), size, scanUser,
+		func(x ports.NextAuthUser) string { return x.ID })
+	if err != nil {
+		return c, err
+	}
+	a := tables["accounts"]
+	c.accounts, err = declare(ctx, tx, "authbff_accounts", a, "SELECT "+a.selectList("user_id", "type", "provider",
+		"provider_account_id", "access_token", "refresh_token", "id_token", "expires_at", "scope", "session_state")+
+		" FROM "+a.from(schema)+" ORDER BY "+a.orderKey("user_id"), size, scanAccount,
+		func(x ports.NextAuthAccount) string { return x.UserID })
+	if err != nil {
+		return c, err
+	}
+	// now is written as a literal: a cursor's query takes no parameters.
+	se := tables["sessions"]
+	c.sessions, err = declare(ctx, tx, "authbff_sessions", se, "SELECT "+se.selectList("session_token", "user_id", "expires")+
+		" FROM "+se.from(schema)+" WHERE "+se.col("expires")+"::timestamptz > '"+now.UTC().Format(time.RFC3339Nano)+
+		"'::timestamptz AND "+se.col("session_token")+" IS NOT NULL ORDER BY "+se.orderKey("user_id"), size, scanSession,
+		func(x ports.NextAuthSession) string { return x.UserID })
+	if err != nil {
+		return c, err
 	}
 	if r, ok := tables["user_roles"]; ok {
-		if err := readRoles(ctx, tx, schema, r, &data); err != nil {
-			return data, err
+		c.roles, err = declare(ctx, tx, "authbff_roles", r, "SELECT "+r.selectList("user_id", "role")+" FROM "+r.from(schema)+
+			" ORDER BY "+r.orderKey("user_id"), size, scanRole, func(x ports.NextAuthRole) string { return x.UserID })
+		if err != nil {
+			return c, err
 		}
 	}
 	if r, ok := tables["user_organizations"]; ok {
-		if err := readMemberships(ctx, tx, schema, r, &data); err != nil {
-			return data, err
+		c.memberships, err = declare(ctx, tx, "authbff_memberships", r, "SELECT "+r.selectList("user_id", "organization_id",
+			"alias", "name", "tenant_id")+" FROM "+r.from(schema)+" ORDER BY "+r.orderKey("user_id"), size, scanMembership,
+			func(x ports.NextAuthMembership) string { return x.UserID })
+	}
+	return c, err
+}
+
+// through assembles the batch of users: every row of the other tables up
+// to last, the rows of users outside the batch (no such user; prev is the
+// previous batch's last id, whose repeated rows are dropped) left out and
+// the live sessions among them counted.
+func (c cursors) through(ctx context.Context, users []ports.NextAuthUser, prev, last string) (ports.NextAuthData, int64, error) {
+	batch := ports.NextAuthData{Users: make([]ports.NextAuthUser, 0, len(users))}
+	ids := make(map[string]bool, len(users))
+	for _, u := range users {
+		if !ids[u.ID] && (prev == "" || u.ID != prev) {
+			ids[u.ID] = true
+			batch.Users = append(batch.Users, u)
 		}
 	}
-	return data, tx.Commit(ctx)
+	var err error
+	if batch.Accounts, err = mine(ctx, c.accounts, ids, last, nil); err != nil {
+		return batch, 0, err
+	}
+	var orphans int64
+	if batch.Sessions, err = mine(ctx, c.sessions, ids, last, &orphans); err != nil {
+		return batch, 0, err
+	}
+	if c.roles != nil {
+		if batch.Roles, err = mine(ctx, c.roles, ids, last, nil); err != nil {
+			return batch, 0, err
+		}
+	}
+	if c.memberships != nil {
+		if batch.Memberships, err = mine(ctx, c.memberships, ids, last, nil); err != nil {
+			return batch, 0, err
+		}
+	}
+	return batch, orphans, nil
+}
+
+// mine takes c's rows up to last and keeps those of the users in ids,
+// counting the others in orphans when it is not nil.
+func mine[T any](ctx context.Context, c *cursor[T], ids map[string]bool, last string, orphans *int64) ([]T, error) {
+	rows, err := c.through(ctx, last)
+	if err != nil {
+		return nil, err
+	}
+	kept := rows[:0]
+	for _, r := range rows {
+		if ids[c.key(r)] {
+			kept = append(kept, r)
+		} else if orphans != nil {
+			*orphans++
+		}
+	}
+	return kept, nil
+}
+
+// cursor reads one table's rows in order, a fetch at a time.
+type cursor[T any] struct {
+	tx    pgx.Tx
+	name  string // the SQL cursor
+	table string // the real table, for errors
+	size  int
+	scan  func(pgx.Rows) (T, error)
+	key   func(T) string // the user id the rows are ordered by
+	buf   []T
+	done  bool
+}
+
+func declare[T any](ctx context.Context, tx pgx.Tx, name string, r resolved, sql string, size int,
+	scan func(pgx.Rows) (T, error), key func(T) string) (*cursor[T], error) {
+	if _, err := tx.Exec(ctx, "DECLARE "+name+" NO SCROLL CURSOR FOR "+sql); err != nil {
+		return nil, fmt.Errorf("reading table %q: %w", r.real, err)
+	}
+	return &cursor[T]{tx: tx, name: name, table: r.real, size: size, scan: scan, key: key}, nil
+}
+
+// fill fetches the next rows once the buffer is used up.
+func (c *cursor[T]) fill(ctx context.Context) error {
+	if len(c.buf) > 0 || c.done {
+		return nil
+	}
+	rows, err := c.tx.Query(ctx, "FETCH FORWARD "+strconv.Itoa(c.size)+" FROM "+c.name)
+	if err != nil {
+		return fmt.Errorf("reading table %q: %w", c.table, err)
+	}
+	defer rows.Close()
+	c.buf = make([]T, 0, c.size)
+	for rows.Next() {
+		x, err := c.scan(rows)
+		if err != nil {
+			return fmt.Errorf("reading table %q: %w", c.table, err)
+		}
+		c.buf = append(c.buf, x)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading table %q: %w", c.table, err)
+	}
+	c.done = len(c.buf) < c.size
+	return nil
+}
+
+// take returns the next n rows, fewer at the end.
+func (c *cursor[T]) take(ctx context.Context, n int) ([]T, error) {
+	var out []T
+	for len(out) < n {
+		if err := c.fill(ctx); err != nil {
+			return nil, err
+		}
+		if len(c.buf) == 0 {
+			break
+		}
+		k := min(n-len(out), len(c.buf))
+		out = append(out, c.buf[:k]...)
+		c.buf = c.buf[k:]
+	}
+	return out, nil
+}
+
+// through returns the next rows whose key is at most last.
+func (c *cursor[T]) through(ctx context.Context, last string) ([]T, error) {
+	var out []T
+	for {
+		if err := c.fill(ctx); err != nil {
+			return nil, err
+		}
+		i := 0
+		for i < len(c.buf) && c.key(c.buf[i]) <= last {
+			i++
+		}
+		out = append(out, c.buf[:i]...)
+		c.buf = c.buf[i:]
+		if len(c.buf) > 0 || c.done {
+			return out, nil
+		}
+	}
+}
+
+// drain counts the rows left.
+func (c *cursor[T]) drain(ctx context.Context) (int64, error) {
+	var n int64
+	for {
+		if err := c.fill(ctx); err != nil {
+			return 0, err
+		}
+		if len(c.buf) == 0 {
+			return n, nil
+		}
+		n += int64(len(c.buf))
+		c.buf = c.buf[:0]
+	}
 }
 
 func normalize(s string) string { return strings.ReplaceAll(strings.ToLower(s), "_", "") }
@@ -343,95 +564,54 @@ func (r resolved) from(schema string) string { return pgx.Identifier{schema, r.r
 
 func (r resolved) col(n string) string { return pgx.Identifier{r.columns[n]}.Sanitize() }
 
-// query runs a read of one table; an error names it.
-func query(ctx context.Context, tx pgx.Tx, r resolved, sql string, args []any, scan func(pgx.Rows) error) error {
-	rows, err := tx.Query(ctx, sql, args...)
-	if err != nil {
-		return fmt.Errorf("reading table %q: %w", r.real, err)
+// orderKey orders by a text column in byte order, the order Go compares
+// strings in, whatever the database's collation.
+func (r resolved) orderKey(n string) string {
+	return "COALESCE(" + r.col(n) + "::text, '') COLLATE \"C\""
+}
+
+func scanUser(rows pgx.Rows) (ports.NextAuthUser, error) {
+	var u ports.NextAuthUser
+	if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.EmailVerified, &u.Image); err != nil {
+		return u, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return fmt.Errorf("reading table %q: %w", r.real, err)
-		}
+	if u.EmailVerified != nil {
+		t := u.EmailVerified.UTC()
+		u.EmailVerified = &t
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading table %q: %w", r.real, err)
+	return u, nil
+}
+
+func scanAccount(rows pgx.Rows) (ports.NextAuthAccount, error) {
+	var a ports.NextAuthAccount
+	var exp *int64
+	if err := rows.Scan(&a.UserID, &a.Type, &a.Provider, &a.ProviderAccountID, &a.AccessToken, &a.RefreshToken,
+		&a.IDToken, &exp, &a.Scope, &a.SessionState); err != nil {
+		return a, err
 	}
-	return nil
+	if exp != nil && *exp > 0 {
+		a.ExpiresAt = time.Unix(*exp, 0).UTC()
+	}
+	return a, nil
 }
 
-func readUsers(ctx context.Context, tx pgx.Tx, schema string, r resolved, data *ports.NextAuthData) error {
-	sql := "SELECT " + r.selectList("id", "name", "email", "email_verified", "image") + " FROM " + r.from(schema) +
-		" WHERE " + r.col("id") + " IS NOT NULL"
-	return query(ctx, tx, r, sql, nil, func(rows pgx.Rows) error {
-		var u ports.NextAuthUser
-		if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.EmailVerified, &u.Image); err != nil {
-			return err
-		}
-		if u.EmailVerified != nil {
-			t := u.EmailVerified.UTC()
-			u.EmailVerified = &t
-		}
-		data.Users = append(data.Users, u)
-		return nil
-	})
+func scanSession(rows pgx.Rows) (ports.NextAuthSession, error) {
+	var s ports.NextAuthSession
+	err := rows.Scan(&s.Token, &s.UserID, &s.Expires)
+	s.Expires = s.Expires.UTC()
+	return s, err
 }
 
-func readAccounts(ctx context.Context, tx pgx.Tx, schema string, r resolved, data *ports.NextAuthData) error {
-	sql := "SELECT " + r.selectList("user_id", "type", "provider", "provider_account_id", "access_token", "refresh_token",
-		"id_token", "expires_at", "scope", "session_state") + " FROM " + r.from(schema)
-	return query(ctx, tx, r, sql, nil, func(rows pgx.Rows) error {
-		var a ports.NextAuthAccount
-		var exp *int64
-		if err := rows.Scan(&a.UserID, &a.Type, &a.Provider, &a.ProviderAccountID, &a.AccessToken, &a.RefreshToken,
-			&a.IDToken, &exp, &a.Scope, &a.SessionState); err != nil {
-			return err
-		}
-		if exp != nil && *exp > 0 {
-			a.ExpiresAt = time.Unix(*exp, 0).UTC()
-		}
-		data.Accounts = append(data.Accounts, a)
-		return nil
-	})
+func scanRole(rows pgx.Rows) (ports.NextAuthRole, error) {
+	var x ports.NextAuthRole
+	err := rows.Scan(&x.UserID, &x.Role)
+	return x, err
 }
 
-func readSessions(ctx context.Context, tx pgx.Tx, schema string, r resolved, now time.Time, data *ports.NextAuthData) error {
-	sql := "SELECT " + r.selectList("session_token", "user_id", "expires") + " FROM " + r.from(schema) +
-		" WHERE " + r.col("expires") + "::timestamptz > $1 AND " + r.col("session_token") + " IS NOT NULL"
-	return query(ctx, tx, r, sql, []any{now}, func(rows pgx.Rows) error {
-		var s ports.NextAuthSession
-		if err := rows.Scan(&s.Token, &s.UserID, &s.Expires); err != nil {
-			return err
-		}
-		s.Expires = s.Expires.UTC()
-		data.Sessions = append(data.Sessions, s)
-		return nil
-	})
-}
-
-func readRoles(ctx context.Context, tx pgx.Tx, schema string, r resolved, data *ports.NextAuthData) error {
-	sql := "SELECT " + r.selectList("user_id", "role") + " FROM " + r.from(schema)
-	return query(ctx, tx, r, sql, nil, func(rows pgx.Rows) error {
-		var x ports.NextAuthRole
-		if err := rows.Scan(&x.UserID, &x.Role); err != nil {
-			return err
-		}
-		data.Roles = append(data.Roles, x)
-		return nil
-	})
-}
-
-func readMemberships(ctx context.Context, tx pgx.Tx, schema string, r resolved, data *ports.NextAuthData) error {
-	sql := "SELECT " + r.selectList("user_id", "organization_id", "alias", "name", "tenant_id") + " FROM " + r.from(schema)
-	return query(ctx, tx, r, sql, nil, func(rows pgx.Rows) error {
-		var m ports.NextAuthMembership
-		if err := rows.Scan(&m.UserID, &m.OrganizationID, &m.Alias, &m.Name, &m.TenantID); err != nil {
-			return err
-		}
-		data.Memberships = append(data.Memberships, m)
-		return nil
-	})
+func scanMembership(rows pgx.Rows) (ports.NextAuthMembership, error) {
+	var m ports.NextAuthMembership
+	err := rows.Scan(&m.UserID, &m.OrganizationID, &m.Alias, &m.Name, &m.TenantID)
+	return m, err
 }
 
 func quoteAll(ss []string) []string {

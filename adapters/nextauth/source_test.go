@@ -3,6 +3,9 @@ package nextauth_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/authbff/authbff/adapters/nextauth"
+	"github.com/authbff/authbff/ports"
 	"github.com/authbff/authbff/test/testenv"
 )
 
@@ -46,15 +50,15 @@ func TestIntrospectionOnPostgres(t *testing.T) {
 
 	s, err := nextauth.NewSource(src+"&schema=app", nextauth.Overrides{})
 	require.NoError(t, err)
-	_, err = s.Read(ctx, time.Now())
+	_, err = readAll(t, s)
 	require.ErrorContains(t, err, `schema "app" has several users tables ("User", "users"): pick one with --table users=NAME`)
 
 	s, err = nextauth.NewSource(src+"&schema=app", nextauth.Overrides{Tables: map[string]string{"users": "User"}})
 	require.NoError(t, err)
-	data, err := s.Read(ctx, time.Now())
+	data, sum, err := readAllSummary(t, s, 1000)
 	require.NoError(t, err)
 	require.Len(t, data.Users, 1)
-	require.Len(t, data.Found, 3, "no user_roles or user_organizations table: none read")
+	require.Len(t, sum.Found, 3, "no user_roles or user_organizations table: none read")
 	require.Len(t, data.Sessions, 1, "the expired session is not read")
 	require.Equal(t, "11111111-2222-4333-8444-555555555555", data.Sessions[0].Token)
 	require.WithinDuration(t, time.Now().Add(24*time.Hour), data.Sessions[0].Expires, time.Minute,
@@ -62,19 +66,146 @@ func TestIntrospectionOnPostgres(t *testing.T) {
 
 	_, err = db.ExecContext(ctx, `CREATE TABLE app.user_roles (user_id text, role_id int)`)
 	require.NoError(t, err)
-	_, err = s.Read(ctx, time.Now())
+	_, err = readAll(t, s)
 	require.ErrorContains(t, err, `table "user_roles" has no role column`)
 	s, err = nextauth.NewSource(src+"&schema=app", nextauth.Overrides{Tables: map[string]string{"users": "User", "user_roles": "-"}})
 	require.NoError(t, err)
-	_, err = s.Read(ctx, time.Now())
+	_, err = readAll(t, s)
 	require.NoError(t, err, "an optional table of another shape can be skipped")
 	s, err = nextauth.NewSource(src+"&schema=app", nextauth.Overrides{Tables: map[string]string{"users": "-"}})
 	require.NoError(t, err)
-	_, err = s.Read(ctx, time.Now())
+	_, err = readAll(t, s)
 	require.ErrorContains(t, err, "the users table cannot be skipped")
 
 	s, err = nextauth.NewSource(src, nextauth.Overrides{})
 	require.NoError(t, err)
-	_, err = s.Read(ctx, time.Now())
+	_, err = readAll(t, s)
 	require.ErrorContains(t, err, `schema "public" has no users table`)
+}
+
+// readAll streams the whole source in batches of 1000 and joins them.
+func readAll(t *testing.T, s *nextauth.Source) (ports.NextAuthData, error) {
+	data, _, err := readAllSummary(t, s, 1000)
+	return data, err
+}
+
+// readAllSummary streams the source in batches of size, checks that no
+// user is in two batches and that every row is in its user's batch, and
+// joins the batches.
+func readAllSummary(t *testing.T, s *nextauth.Source, size int) (ports.NextAuthData, ports.NextAuthSummary, error) {
+	t.Helper()
+	var all ports.NextAuthData
+	seen := map[string]bool{}
+	sum, err := s.Stream(context.Background(), time.Now(), size, func(b ports.NextAuthData) error {
+		require.LessOrEqual(t, len(b.Users), size)
+		in := map[string]bool{}
+		for _, u := range b.Users {
+			require.False(t, seen[u.ID], "user %q in two batches", u.ID)
+			seen[u.ID], in[u.ID] = true, true
+		}
+		for _, a := range b.Accounts {
+			require.True(t, in[a.UserID], "account of %q outside its user's batch", a.UserID)
+		}
+		for _, x := range b.Sessions {
+			require.True(t, in[x.UserID], "session of %q outside its user's batch", x.UserID)
+		}
+		for _, r := range b.Roles {
+			require.True(t, in[r.UserID], "role of %q outside its user's batch", r.UserID)
+		}
+		for _, m := range b.Memberships {
+			require.True(t, in[m.UserID], "membership of %q outside its user's batch", m.UserID)
+		}
+		all.Users = append(all.Users, b.Users...)
+		all.Accounts = append(all.Accounts, b.Accounts...)
+		all.Sessions = append(all.Sessions, b.Sessions...)
+		all.Roles = append(all.Roles, b.Roles...)
+		all.Memberships = append(all.Memberships, b.Memberships...)
+		return nil
+	})
+	return all, sum, err
+}
+
+// TestStreamJoinsEveryRowToItsUser reads a source whose user ids sort
+// differently by the database's collation and byte by byte (case, accents,
+// digits, punctuation), with users of many rows, users of none, rows whose
+// user does not exist (before, between and after the real ids) and an
+// expired session, in batches of every size from 1 to past the whole table:
+// every batch gets exactly its users' rows, the whole read equals what the
+// tables hold, and the live sessions of missing users are counted.
+func TestStreamJoinsEveryRowToItsUser(t *testing.T) {
+	src := testenv.NewPostgresURL(t)
+	db, err := sql.Open("pgx", src)
+	require.NoError(t, err)
+	defer db.Close()
+	ids := []string{"a", "B", "b", "_x", "é", "e", "Z", "10", "9", "a b", "a-b", "ab", "user-1", "User-2", "ü"}
+	orphanIDs := []string{"", "0", "aa", "zz", "\u00ff"}
+	// The ids get a linguistic collation (ICU's root locale, where "B"
+	// sorts between "a" and "c" and "é" beside "e"), as a database created
+	// with en_US.UTF-8 has, when this PostgreSQL has ICU.
+	coll := ""
+	var icu bool
+	require.NoError(t, db.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu')`).Scan(&icu))
+	if icu {
+		coll = ` COLLATE "und-x-icu"`
+	} else {
+		t.Log("no ICU collation here: the ids use the database's own collation")
+	}
+	var sqlText strings.Builder
+	sqlText.WriteString(strings.ReplaceAll(`CREATE TABLE users (id text COLL PRIMARY KEY, name text, email text);
+		CREATE TABLE accounts (user_id text COLL, provider text, provider_account_id text, access_token text);
+		CREATE TABLE sessions (session_token text, user_id text COLL, expires timestamptz);
+		CREATE TABLE user_roles (user_id text COLL, role text);
+		CREATE TABLE user_organizations (user_id text COLL, organization_id text, organization_alias text);
+`, " COLL", coll))
+	want := map[string]int{} // "table:user" → rows
+	for i, id := range ids {
+		q := "'" + strings.ReplaceAll(id, "'", "''") + "'"
+		fmt.Fprintf(&sqlText, "INSERT INTO users VALUES (%s, 'n%d', 'u%d@example.com');\n", q, i, i)
+		for j := range i % 4 { // 0 to 3 rows of each kind
+			fmt.Fprintf(&sqlText, "INSERT INTO accounts VALUES (%s, 'keycloak', 'p%d-%d', 'at');\n", q, i, j)
+			fmt.Fprintf(&sqlText, "INSERT INTO sessions VALUES (gen_random_uuid()::text, %s, now() + interval '1 day');\n", q)
+			fmt.Fprintf(&sqlText, "INSERT INTO user_roles VALUES (%s, 'r%d');\n", q, j)
+			fmt.Fprintf(&sqlText, "INSERT INTO user_organizations VALUES (%s, 'o%d', 'org-%d');\n", q, j, j)
+			for _, table := range []string{"accounts", "sessions", "user_roles", "user_organizations"} {
+				want[table+":"+id]++
+			}
+		}
+		fmt.Fprintf(&sqlText, "INSERT INTO sessions VALUES (gen_random_uuid()::text, %s, now() - interval '1 second');\n", q)
+	}
+	for _, id := range orphanIDs {
+		q := "'" + id + "'"
+		fmt.Fprintf(&sqlText, "INSERT INTO accounts VALUES (%s, 'keycloak', 'orphan-%s', 'at');\n", q, id)
+		fmt.Fprintf(&sqlText, "INSERT INTO sessions VALUES (gen_random_uuid()::text, %s, now() + interval '1 day');\n", q)
+		fmt.Fprintf(&sqlText, "INSERT INTO user_roles VALUES (%s, 'orphan');\n", q)
+	}
+	_, err = db.Exec(sqlText.String())
+	require.NoError(t, err)
+	s, err := nextauth.NewSource(src, nextauth.Overrides{})
+	require.NoError(t, err)
+
+	for size := 1; size <= len(ids)+2; size++ {
+		data, sum, err := readAllSummary(t, s, size)
+		require.NoError(t, err, "batches of %d", size)
+		got := map[string]int{}
+		for _, a := range data.Accounts {
+			got["accounts:"+a.UserID]++
+		}
+		for _, x := range data.Sessions {
+			got["sessions:"+x.UserID]++
+		}
+		for _, r := range data.Roles {
+			got["user_roles:"+r.UserID]++
+		}
+		for _, m := range data.Memberships {
+			got["user_organizations:"+m.UserID]++
+		}
+		var users []string
+		for _, u := range data.Users {
+			users = append(users, u.ID)
+		}
+		require.ElementsMatch(t, ids, users, "batches of %d", size)
+		require.True(t, slices.IsSorted(users), "users come in byte order: %q", users)
+		require.Equal(t, want, got, "batches of %d", size)
+		require.EqualValues(t, len(orphanIDs), sum.OrphanSessions, "batches of %d: live sessions of missing users", size)
+	}
 }

@@ -70,7 +70,7 @@ func importCmd(ctx context.Context, cfg Config, args []string, out, logOut io.Wr
 		"default $"+importSourceVar+", which keeps the password out of ps")
 	dryRun := fs.Bool("dry-run", false, "read and count, write nothing")
 	merge := fs.Bool("merge", false, "allow a target that already has users or sessions (cut-over re-runs, completing an interrupted import)")
-	batch := fs.Int("batch", 1000, "rows per write transaction")
+	batch := fs.Int("batch", 1000, "users read and written at a time, and rows per write transaction")
 	provider := fs.String("provider", "keycloak", "the accounts' provider whose tokens go to the sessions")
 	roleSource := fs.String("role-source", "realm", "source of the imported roles: realm, organization or client:<client id>")
 	schema := fs.String("schema", "", "the source schema (default: the connection's current schema)")

@@ -16,6 +16,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -467,31 +470,46 @@ func signInThroughAuthJS(t *testing.T, dir, src string) (cookie, access string) 
 }
 
 // TestImportNextAuth100kSessions measures an import of 100k live sessions of
-// 10k users (Prisma mapped shape) into PostgreSQL and prints the time.
+// 10k users (Prisma mapped shape, ~3 KB of tokens per account) into
+// PostgreSQL and prints the time and the most heap it held, which stays
+// flat as the source grows: AUTHBFF_IMPORT_SESSIONS=1000000 imports 1M
+// sessions of 100k users (a measurement, not run by make test).
 func TestImportNextAuth100kSessions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("100k-session import skipped in -short mode")
 	}
+	sessions := 100_000
+	if v := os.Getenv("AUTHBFF_IMPORT_SESSIONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		require.NoError(t, err, "AUTHBFF_IMPORT_SESSIONS")
+		sessions = n
+	}
+	users := sessions / 10
 	src := testenv.NewPostgresURL(t)
 	db := openSQL(t, src)
 	mustExec(t, db, prismaMappedDDL)
-	mustExec(t, db, `INSERT INTO users (id, name, email) SELECT 'u' || g, 'User ' || g, 'user' || g || '@example.com' FROM generate_series(1, 10000) g`)
-	mustExec(t, db, `INSERT INTO accounts (id, user_id, type, provider, provider_account_id, access_token, refresh_token, id_token, expires_at)
+	mustExec(t, db, fmt.Sprintf(`INSERT INTO users (id, name, email) SELECT 'u' || g, 'User ' || g, 'user' || g || '@example.com' FROM generate_series(1, %d) g`, users))
+	mustExec(t, db, fmt.Sprintf(`INSERT INTO accounts (id, user_id, type, provider, provider_account_id, access_token, refresh_token, id_token, expires_at)
 		SELECT 'a' || g, 'u' || g, 'oidc', 'keycloak', 'sub-' || g, repeat('a', 1200), repeat('r', 800), repeat('i', 1200),
-		       extract(epoch FROM now() + interval '5 minutes')::int FROM generate_series(1, 10000) g`)
-	mustExec(t, db, `INSERT INTO user_roles (id, user_id, role) SELECT 'r' || g, 'u' || g, 'user' FROM generate_series(1, 10000) g`)
-	mustExec(t, db, `INSERT INTO sessions (id, session_token, user_id, expires)
-		SELECT 's' || g, gen_random_uuid()::text, 'u' || (1 + g % 10000), (now() AT TIME ZONE 'UTC') + interval '30 days'
-		FROM generate_series(1, 100000) g`)
+		       extract(epoch FROM now() + interval '5 minutes')::int FROM generate_series(1, %d) g`, users))
+	mustExec(t, db, fmt.Sprintf(`INSERT INTO user_roles (id, user_id, role) SELECT 'r' || g, 'u' || g, 'user' FROM generate_series(1, %d) g`, users))
+	mustExec(t, db, fmt.Sprintf(`INSERT INTO sessions (id, session_token, user_id, expires)
+		SELECT 's' || g, gen_random_uuid()::text, 'u' || (1 + g %% %d), (now() AT TIME ZONE 'UTC') + interval '30 days'
+		FROM generate_series(1, %d) g`, users, sessions))
 	vars := importTarget(t, false)
 
+	runtime.GC()
+	before, peak := heapObjects(), newPeakHeap()
 	start := time.Now()
 	out, err := cli(t, copyVars(vars), "import", "nextauth", "--from", src)
 	elapsed := time.Since(start)
+	top := peak.stop()
 	require.NoError(t, err, out)
-	require.Contains(t, out, "imported 10000 users, 10000 accounts, 10000 role grants, 0 memberships, 0 organizations, 100000 sessions")
-	require.EqualValues(t, 100000, targetCount(t, vars, "sessions"))
-	t.Logf("import nextauth of 100k sessions (10k users, accounts and role grants) into PostgreSQL: %s", elapsed.Round(time.Millisecond))
+	require.Contains(t, out, fmt.Sprintf("imported %d users, %d accounts, %d role grants, 0 memberships, 0 organizations, %d sessions",
+		users, users, users, sessions))
+	require.EqualValues(t, sessions, targetCount(t, vars, "sessions"))
+	t.Logf("import nextauth of %d sessions (%d users, accounts and role grants) into PostgreSQL: %s; live heap at most %d MB during it (%d MB before)",
+		sessions, users, elapsed.Round(time.Millisecond), top>>20, before>>20)
 
 	start = time.Now()
 	out, err = cli(t, copyVars(vars), "import", "nextauth", "--from", src, "--merge")
@@ -517,3 +535,40 @@ func npmCIIn(t *testing.T, dir string) {
 	require.NoError(t, err, "npm ci in %s:\n%s", dir, out)
 	require.True(t, testenv.NPMInstalled(dir), "npm ci did not install the locked packages:\n%s", out)
 }
+
+// heapObjects is the bytes of live and not yet swept heap objects
+// (runtime/metrics, no stop-the-world).
+func heapObjects() uint64 {
+	m := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(m)
+	return m[0].Value.Uint64()
+}
+
+// peakHeap samples heapObjects every 10 ms until stop, which returns the
+// largest sample: what an in-process command held at most, give or take
+// the garbage not yet collected.
+type peakHeap struct {
+	done chan struct{}
+	max  chan uint64
+}
+
+func newPeakHeap() peakHeap {
+	p := peakHeap{done: make(chan struct{}), max: make(chan uint64, 1)}
+	go func() {
+		var top uint64
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			top = max(top, heapObjects())
+			select {
+			case <-p.done:
+				p.max <- top
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return p
+}
+
+func (p peakHeap) stop() uint64 { close(p.done); return <-p.max }
