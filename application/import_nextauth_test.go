@@ -42,31 +42,26 @@ func (s nextAuthSource) Stream(_ context.Context, _ time.Time, size int, fn func
 		for _, u := range batch.Users {
 			in[u.ID] = true
 		}
-		for _, a := range s.data.Accounts {
-			if in[a.UserID] {
-				batch.Accounts = append(batch.Accounts, a)
-			}
-		}
-		for _, x := range s.data.Sessions {
-			if in[x.UserID] {
-				batch.Sessions = append(batch.Sessions, x)
-			}
-		}
-		for _, r := range s.data.Roles {
-			if in[r.UserID] {
-				batch.Roles = append(batch.Roles, r)
-			}
-		}
-		for _, m := range s.data.Memberships {
-			if in[m.UserID] {
-				batch.Memberships = append(batch.Memberships, m)
-			}
-		}
+		batch.Accounts = ofUsers(s.data.Accounts, in, func(a ports.NextAuthAccount) string { return a.UserID })
+		batch.Sessions = ofUsers(s.data.Sessions, in, func(x ports.NextAuthSession) string { return x.UserID })
+		batch.Roles = ofUsers(s.data.Roles, in, func(r ports.NextAuthRole) string { return r.UserID })
+		batch.Memberships = ofUsers(s.data.Memberships, in, func(m ports.NextAuthMembership) string { return m.UserID })
 		if err := fn(batch); err != nil {
 			return sum, err
 		}
 	}
 	return sum, nil
+}
+
+// ofUsers keeps the rows whose user is in.
+func ofUsers[T any](rows []T, in map[string]bool, user func(T) string) []T {
+	var out []T
+	for _, r := range rows {
+		if in[user(r)] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // importTarget is an in-memory ImportTarget with the port's semantics
