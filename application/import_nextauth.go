@@ -106,9 +106,16 @@ func (h *ImportNextAuthHandler) Handle(ctx context.Context, cmd ImportNextAuth) 
 		failed = err
 		return err
 	})
+	// Rows of users the users table lacks were found but cannot be taken
+	// over: counted as found, and their sessions as skipped.
 	res.Found = sum.Found
-	res.Source.Sessions += sum.OrphanSessions
-	res.SkippedSessions += sum.OrphanSessions
+	res.Source.Accounts += sum.Orphans.Accounts
+	res.Source.Roles += sum.Orphans.Roles
+	res.Source.Memberships += sum.Orphans.Memberships
+	res.Source.Sessions += sum.Orphans.Sessions
+	if !cmd.DryRun {
+		res.SkippedSessions += sum.Orphans.Sessions
+	}
 	switch {
 	case failed != nil:
 		return res, failed

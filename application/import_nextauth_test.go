@@ -31,11 +31,10 @@ func (s nextAuthSource) Stream(_ context.Context, _ time.Time, size int, fn func
 		known[u.ID] = true
 	}
 	var sum ports.NextAuthSummary
-	for _, x := range s.data.Sessions {
-		if !known[x.UserID] {
-			sum.OrphanSessions++
-		}
-	}
+	sum.Orphans.Accounts = orphans(s.data.Accounts, known, func(a ports.NextAuthAccount) string { return a.UserID })
+	sum.Orphans.Sessions = orphans(s.data.Sessions, known, func(x ports.NextAuthSession) string { return x.UserID })
+	sum.Orphans.Roles = orphans(s.data.Roles, known, func(r ports.NextAuthRole) string { return r.UserID })
+	sum.Orphans.Memberships = orphans(s.data.Memberships, known, func(m ports.NextAuthMembership) string { return m.UserID })
 	for i := 0; i < len(users); i += size {
 		batch := ports.NextAuthData{Users: users[i:min(i+size, len(users))]}
 		in := map[string]bool{}
@@ -62,6 +61,11 @@ func ofUsers[T any](rows []T, in map[string]bool, user func(T) string) []T {
 		}
 	}
 	return out
+}
+
+// orphans counts the rows whose user is not known.
+func orphans[T any](rows []T, known map[string]bool, user func(T) string) int64 {
+	return int64(len(rows) - len(ofUsers(rows, known, user)))
 }
 
 // importTarget is an in-memory ImportTarget with the port's semantics

@@ -47,8 +47,8 @@ func NewStartSignInHandler(idp ports.IdentityProvider, flows ports.LoginFlowStor
 	return &StartSignInHandler{idp: idp, flows: flows, now: now, maxPending: DefaultMaxPendingSignIns}
 }
 
-// WithMaxPending sets the cap on pending sign-ins (AUTH_SIGNIN_MAX_PENDING);
-// 0 removes it.
+// WithMaxPending sets the cap on pending sign-ins (AUTH_SIGNIN_MAX_PENDING,
+// at least 1 there); 0 removes it (tests only).
 func (h *StartSignInHandler) WithMaxPending(n int64) *StartSignInHandler {
 	h.maxPending = n
 	return h

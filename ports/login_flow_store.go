@@ -31,6 +31,8 @@ type LoginFlowStore interface {
 	// many it removed.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (int64, error)
 	// CountPending returns the number of flows not yet expired at now
-	// (expired rows awaiting cleanup do not count).
+	// (expired rows awaiting cleanup do not count). Save applies the cap
+	// itself, in one step with the insert; this count is what tests check
+	// it against.
 	CountPending(ctx context.Context, now time.Time) (int64, error)
 }

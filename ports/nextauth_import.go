@@ -26,9 +26,15 @@ type NextAuthSummary struct {
 	// Found describes the tables and columns the reader used (one line per
 	// table), so an operator sees what introspection decided.
 	Found []string
-	// OrphanSessions counts the unexpired sessions whose user is not in the
-	// users table: they are in no batch and cannot be taken over.
-	OrphanSessions int64
+	// Orphans counts the rows whose user is not in the users table (the
+	// sessions among them unexpired ones only): they are in no batch and
+	// cannot be taken over, but they were found.
+	Orphans NextAuthOrphans
+}
+
+// NextAuthOrphans counts rows of users the users table does not have.
+type NextAuthOrphans struct {
+	Accounts, Sessions, Roles, Memberships int64
 }
 
 // NextAuthUser is a row of the source's users table.

@@ -34,14 +34,16 @@ func WriteAccess(ctx context.Context, h slog.Handler, a Access) {
 	if !h.Enabled(ctx, a.Level) {
 		return
 	}
-	if fast, ok := h.(*Handler); ok {
+	if fast, ok := h.(*handler); ok {
 		bp := lineBuffers.Get().(*[]byte)
 		line, ok := a.appendLine((*bp)[:0])
 		if ok {
 			_, _ = fast.out.Write(line)
 		}
-		*bp = line
-		lineBuffers.Put(bp)
+		if cap(line) <= maxPooledLine { // a rare huge line is not kept for every later one
+			*bp = line
+			lineBuffers.Put(bp)
+		}
 		if ok {
 			return
 		}
@@ -74,6 +76,9 @@ func (a Access) record() slog.Record {
 func durationMS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 var lineBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// maxPooledLine is the largest buffer kept for reuse (slog's own bound).
+const maxPooledLine = 16 << 10
 
 // appendLine appends a's line as slog's JSONHandler would write it. It
 // reports false, leaving the line to slog, when a value is outside what it

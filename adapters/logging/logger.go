@@ -15,13 +15,13 @@ import (
 // whole line, so lines from both paths never interleave.
 func New(w io.Writer, level slog.Leveler) *slog.Logger {
 	out := &lockedWriter{w: w}
-	return slog.New(&Handler{JSONHandler: slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level}), out: out})
+	return slog.New(&handler{JSONHandler: slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level}), out: out})
 }
 
-// Handler is slog's JSONHandler plus a writer WriteAccess can write whole
+// handler is slog's JSONHandler plus a writer WriteAccess can write whole
 // lines to. A handler derived from it (WithAttrs, WithGroup) is a plain
 // JSONHandler: access lines through it take slog's path.
-type Handler struct {
+type handler struct {
 	*slog.JSONHandler
 	out *lockedWriter
 }

@@ -148,8 +148,8 @@ type resolved struct {
 }
 
 // Stream implements ports.NextAuthSource. Every table is read through a
-// cursor ordered by user id in byte order (COLLATE "C", which is Go's string
-// order), all in one repeatable-read transaction: a batch of users is
+// cursor ordered by the UTF-8 bytes of the user id (Go's string order), all
+// in one repeatable-read transaction: a batch of users is
 // fetched, then from each other table the rows up to the batch's last user
 // id, as a merge join does. Only the current batch and one fetch per table
 // are ever in memory; PostgreSQL sorts each table once. The transaction, a
@@ -170,9 +170,13 @@ func (s *Source) Stream(ctx context.Context, now time.Time, size int, fn func(po
 		return sum, fmt.Errorf("begin snapshot: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	// Prisma writes timestamp(3) without time zone in UTC.
-	if _, err := tx.Exec(ctx, "SET LOCAL TimeZone = 'UTC'"); err != nil {
-		return sum, err
+	// Prisma writes timestamp(3) without time zone in UTC. The snapshot sits
+	// idle while each batch is written to authbff's database: a server's
+	// idle_in_transaction_session_timeout must not end it half-way.
+	for _, set := range []string{"SET LOCAL TimeZone = 'UTC'", "SET LOCAL idle_in_transaction_session_timeout = 0"} {
+		if _, err := tx.Exec(ctx, set); err != nil {
+			return sum, err
+		}
 	}
 	schema := s.ov.Schema
 	if schema == "" {
@@ -193,7 +197,7 @@ func (s *Source) Stream(ctx context.Context, now time.Time, size int, fn func(po
 	if err != nil {
 		return sum, err
 	}
-	prev := ""
+	var prev *string // the previous batch's last user id
 	for {
 		users, err := c.users.take(ctx, size)
 		if err != nil {
@@ -203,21 +207,19 @@ func (s *Source) Stream(ctx context.Context, now time.Time, size int, fn func(po
 			break
 		}
 		last := users[len(users)-1].ID
-		batch, orphans, err := c.through(ctx, users, prev, last)
+		batch, err := c.through(ctx, users, prev, last, &sum.Orphans)
 		if err != nil {
 			return sum, err
 		}
-		sum.OrphanSessions += orphans
-		prev = last
+		prev = &last
 		if err := fn(batch); err != nil {
 			return sum, err
 		}
 	}
-	rest, err := c.sessions.drain(ctx) // sessions of ids past the last user
-	if err != nil {
+	// What is left belongs to ids past the last user.
+	if err := c.drain(ctx, &sum.Orphans); err != nil {
 		return sum, err
 	}
-	sum.OrphanSessions += rest
 	return sum, tx.Commit(ctx)
 }
 
@@ -274,42 +276,56 @@ func openCursors(ctx context.Context, tx pgx.Tx, schema string, tables map[strin
 }
 
 // through assembles the batch of users: every row of the other tables up
-// to last, the rows of users outside the batch (no such user; prev is the
-// previous batch's last id, whose repeated rows are dropped) left out and
-// the live sessions among them counted.
-func (c cursors) through(ctx context.Context, users []ports.NextAuthUser, prev, last string) (ports.NextAuthData, int64, error) {
+// to last, those of users outside the batch (no such user) left out and
+// counted in orphans. A user whose id repeats the previous batch's last
+// (prev; a users table without a primary key) is left out too: its rows
+// went with that batch.
+func (c cursors) through(ctx context.Context, users []ports.NextAuthUser, prev *string, last string,
+	orphans *ports.NextAuthOrphans) (ports.NextAuthData, error) {
 	batch := ports.NextAuthData{Users: make([]ports.NextAuthUser, 0, len(users))}
 	ids := make(map[string]bool, len(users))
 	for _, u := range users {
-		if !ids[u.ID] && (prev == "" || u.ID != prev) {
+		if !ids[u.ID] && (prev == nil || u.ID != *prev) {
 			ids[u.ID] = true
 			batch.Users = append(batch.Users, u)
 		}
 	}
 	var err error
-	if batch.Accounts, err = mine(ctx, c.accounts, ids, last, nil); err != nil {
-		return batch, 0, err
+	if batch.Accounts, err = mine(ctx, c.accounts, ids, last, &orphans.Accounts); err != nil {
+		return batch, err
 	}
-	var orphans int64
-	if batch.Sessions, err = mine(ctx, c.sessions, ids, last, &orphans); err != nil {
-		return batch, 0, err
+	if batch.Sessions, err = mine(ctx, c.sessions, ids, last, &orphans.Sessions); err != nil {
+		return batch, err
 	}
-	if c.roles != nil {
-		if batch.Roles, err = mine(ctx, c.roles, ids, last, nil); err != nil {
-			return batch, 0, err
-		}
+	if batch.Roles, err = mine(ctx, c.roles, ids, last, &orphans.Roles); err != nil {
+		return batch, err
 	}
-	if c.memberships != nil {
-		if batch.Memberships, err = mine(ctx, c.memberships, ids, last, nil); err != nil {
-			return batch, 0, err
-		}
+	batch.Memberships, err = mine(ctx, c.memberships, ids, last, &orphans.Memberships)
+	return batch, err
+}
+
+// drain counts every row left in the cursors as an orphan.
+func (c cursors) drain(ctx context.Context, orphans *ports.NextAuthOrphans) error {
+	return errors.Join(drainInto(ctx, c.accounts, &orphans.Accounts), drainInto(ctx, c.sessions, &orphans.Sessions),
+		drainInto(ctx, c.roles, &orphans.Roles), drainInto(ctx, c.memberships, &orphans.Memberships))
+}
+
+func drainInto[T any](ctx context.Context, c *cursor[T], n *int64) error {
+	if c == nil {
+		return nil
 	}
-	return batch, orphans, nil
+	k, err := c.drain(ctx)
+	*n += k
+	return err
 }
 
 // mine takes c's rows up to last and keeps those of the users in ids,
-// counting the others in orphans when it is not nil.
+// counting the others in orphans. A nil cursor (an absent optional table)
+// has no rows.
 func mine[T any](ctx context.Context, c *cursor[T], ids map[string]bool, last string, orphans *int64) ([]T, error) {
+	if c == nil {
+		return nil, nil
+	}
 	rows, err := c.through(ctx, last)
 	if err != nil {
 		return nil, err
@@ -318,14 +334,15 @@ func mine[T any](ctx context.Context, c *cursor[T], ids map[string]bool, last st
 	for _, r := range rows {
 		if ids[c.key(r)] {
 			kept = append(kept, r)
-		} else if orphans != nil {
+		} else {
 			*orphans++
 		}
 	}
 	return kept, nil
 }
 
-// cursor reads one table's rows in order, a fetch at a time.
+// cursor reads one table's rows in order of their user id, a fetch at a
+// time.
 type cursor[T any] struct {
 	tx    pgx.Tx
 	name  string // the SQL cursor
@@ -355,7 +372,7 @@ func (c *cursor[T]) fill(ctx context.Context) error {
 		return fmt.Errorf("reading table %q: %w", c.table, err)
 	}
 	defer rows.Close()
-	c.buf = make([]T, 0, c.size)
+	c.buf = nil // grows as rows come: a large --batch costs only what the table holds
 	for rows.Next() {
 		x, err := c.scan(rows)
 		if err != nil {
@@ -564,10 +581,11 @@ func (r resolved) from(schema string) string { return pgx.Identifier{schema, r.r
 
 func (r resolved) col(n string) string { return pgx.Identifier{r.columns[n]}.Sanitize() }
 
-// orderKey orders by a text column in byte order, the order Go compares
-// strings in, whatever the database's collation.
+// orderKey orders by a text column's UTF-8 bytes: the order in which Go
+// compares the strings pgx hands it (pgx talks UTF-8), whatever the
+// database's collation or encoding.
 func (r resolved) orderKey(n string) string {
-	return "COALESCE(" + r.col(n) + "::text, '') COLLATE \"C\""
+	return "convert_to(COALESCE(" + r.col(n) + "::text, ''), 'UTF8')"
 }
 
 func scanUser(rows pgx.Rows) (ports.NextAuthUser, error) {

@@ -131,7 +131,7 @@ func readAllSummary(t *testing.T, s *nextauth.Source, size int) (ports.NextAuthD
 // user does not exist (before, between and after the real ids) and an
 // expired session, in batches of every size from 1 to past the whole table:
 // every batch gets exactly its users' rows, the whole read equals what the
-// tables hold, and the live sessions of missing users are counted.
+// tables hold, and the rows of missing users are counted.
 func TestStreamJoinsEveryRowToItsUser(t *testing.T) {
 	src := testenv.NewPostgresURL(t)
 	db, err := sql.Open("pgx", src)
@@ -206,6 +206,36 @@ func TestStreamJoinsEveryRowToItsUser(t *testing.T) {
 		require.ElementsMatch(t, ids, users, "batches of %d", size)
 		require.True(t, slices.IsSorted(users), "users come in byte order: %q", users)
 		require.Equal(t, want, got, "batches of %d", size)
-		require.EqualValues(t, len(orphanIDs), sum.OrphanSessions, "batches of %d: live sessions of missing users", size)
+		require.Equal(t, ports.NextAuthOrphans{Accounts: int64(len(orphanIDs)), Sessions: int64(len(orphanIDs)),
+			Roles: int64(len(orphanIDs))}, sum.Orphans, "batches of %d: rows of missing users (live sessions only)", size)
+	}
+}
+
+// TestStreamGivesARepeatedUserIDOnce: a users table without a primary key
+// may hold one id twice, also across a batch boundary and for the empty id;
+// each id comes once, with its rows.
+func TestStreamGivesARepeatedUserIDOnce(t *testing.T) {
+	src := testenv.NewPostgresURL(t)
+	db, err := sql.Open("pgx", src)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec(`CREATE TABLE users (id text, email text);
+		CREATE TABLE accounts (user_id text, provider text, provider_account_id text);
+		CREATE TABLE sessions (session_token text, user_id text, expires timestamptz);
+		INSERT INTO users VALUES (''), (''), (''), ('x'), ('x'), ('y');
+		INSERT INTO accounts VALUES ('', 'keycloak', 'p0'), ('x', 'keycloak', 'p1'), ('y', 'keycloak', 'p2');`)
+	require.NoError(t, err)
+	s, err := nextauth.NewSource(src, nextauth.Overrides{})
+	require.NoError(t, err)
+	for size := 1; size <= 7; size++ {
+		data, sum, err := readAllSummary(t, s, size)
+		require.NoError(t, err)
+		var ids []string
+		for _, u := range data.Users {
+			ids = append(ids, u.ID)
+		}
+		require.Equal(t, []string{"", "x", "y"}, ids, "batches of %d", size)
+		require.Len(t, data.Accounts, 3, "batches of %d", size)
+		require.Zero(t, sum.Orphans, "batches of %d", size)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -30,20 +31,31 @@ type loginFlowRow struct {
 }
 
 // LoginFlowStore implements ports.LoginFlowStore.
-type LoginFlowStore struct{ db *DB }
+type LoginFlowStore struct {
+	db *DB
+	// capTurn lets one capped save at a time wait for the cap's lock.
+	capTurn chan struct{}
+}
 
 // NewLoginFlowStore returns a LoginFlowStore on db.
-func NewLoginFlowStore(db *DB) *LoginFlowStore { return &LoginFlowStore{db: db} }
+func NewLoginFlowStore(db *DB) *LoginFlowStore {
+	return &LoginFlowStore{db: db, capTurn: make(chan struct{}, 1)}
+}
 
 var _ ports.LoginFlowStore = (*LoginFlowStore)(nil)
 
 // Save implements ports.LoginFlowStore. With a cap, the count and the insert
 // run in one transaction that sign-in starts take one at a time, on every
-// replica: on PostgreSQL under a transaction-scoped advisory lock, on SQLite
-// under the write lock every transaction takes at BEGIN (_txlock=immediate).
-// The count stops at the cap, so at the cap it reads at most maxPending
-// entries of the expires index. Without the lock, sign-ins started together
-// all counted below the cap and all inserted.
+// replica: on PostgreSQL under a transaction-scoped advisory lock (read
+// committed, so the count sees the previous holder's insert), on SQLite
+// under the write lock every transaction takes at BEGIN
+// (_txlock=immediate). Without the lock, sign-ins started together all
+// counted below the cap and all inserted.
+//
+// At the cap a flood must not queue for that lock: a first count without
+// it refuses at once, and within a process one save at a time waits for
+// the lock, in Go, holding no connection. Each count stops at the cap
+// (LIMIT), reading at most maxPending entries of the expires index.
 func (s *LoginFlowStore) Save(ctx context.Context, f domain.LoginFlow, maxPending int64) error {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
@@ -54,28 +66,46 @@ func (s *LoginFlowStore) Save(ctx context.Context, f domain.LoginFlow, maxPendin
 		_, err := s.db.NewInsert().Model(&row).Exec(ctx)
 		return mapError(err)
 	}
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	if full, err := s.full(ctx, s.db.DB, f.CreatedAt, maxPending); err != nil || full {
+		return err
+	}
+	select {
+	case s.capTurn <- struct{}{}:
+		defer func() { <-s.capTurn }()
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %v", domain.ErrUnavailable, ctx.Err())
+	}
+	err := s.db.RunInTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(ctx context.Context, tx bun.Tx) error {
 		if s.db.Dialect() == Postgres {
 			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", loginFlowCapLockKey); err != nil {
 				return err
 			}
 		}
-		var pending int64
-		err := tx.NewRaw("SELECT count(*) FROM (SELECT 1 FROM login_flows WHERE expires > ? LIMIT ?) AS pending",
-			f.CreatedAt.UTC(), maxPending).Scan(ctx, &pending)
-		if err != nil {
+		if full, err := s.full(ctx, tx, f.CreatedAt, maxPending); err != nil || full {
 			return err
 		}
-		if pending >= maxPending {
-			return ports.ErrTooManyPendingLoginFlows
-		}
-		_, err = tx.NewInsert().Model(&row).Exec(ctx)
+		_, err := tx.NewInsert().Model(&row).Exec(ctx)
 		return err
 	})
 	if errors.Is(err, ports.ErrTooManyPendingLoginFlows) {
 		return err
 	}
 	return mapError(err)
+}
+
+// full reports ports.ErrTooManyPendingLoginFlows when maxPending flows are
+// pending at now, counting no further than that.
+func (s *LoginFlowStore) full(ctx context.Context, db bun.IDB, now time.Time, maxPending int64) (bool, error) {
+	var pending int64
+	err := db.NewRaw("SELECT count(*) FROM (SELECT 1 FROM login_flows WHERE expires > ? LIMIT ?) AS pending",
+		now.UTC(), maxPending).Scan(ctx, &pending)
+	if err != nil {
+		return false, mapError(err)
+	}
+	if pending >= maxPending {
+		return true, ports.ErrTooManyPendingLoginFlows
+	}
+	return false, nil
 }
 
 // loginFlowCapLockKey names the advisory lock capped saves take ("authlf").

@@ -39,6 +39,9 @@ func appOptions(cfg Config, logOut io.Writer) fx.Option {
 			return application.BoundIdentityProvider(idp, cfg.IdPMaxConcurrency)
 		}),
 		fx.Decorate(func(h *application.StartSignInHandler) *application.StartSignInHandler {
+			if cfg.MaxPendingSignIns <= 0 { // a Config not from LoadConfig keeps the default cap
+				return h
+			}
 			return h.WithMaxPending(int64(cfg.MaxPendingSignIns))
 		}),
 

@@ -26,6 +26,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	require.True(t, cfg.GeneratedSecret)
 	require.True(t, cfg.MigrateOnStart)
 	require.Equal(t, 64, cfg.IdPMaxConcurrency)
+	require.Equal(t, 100_000, cfg.MaxPendingSignIns)
 	require.False(t, cfg.Store.SessionCache.Enabled(), "no session cache on SQLite: another process's change is not announced")
 
 	// The generated development secret is kept, so a restart keeps sessions.
@@ -58,6 +59,8 @@ func TestLoadConfigNamesTheBadVariable(t *testing.T) {
 		{"backend API URL", map[string]string{"NEXT_PUBLIC_SPRING_API_URL": "not a url"}, "NEXT_PUBLIC_SPRING_API_URL"},
 		{"proxy rules", map[string]string{"AUTH_PROXY_RULES": "admin-without-slash"}, "AUTH_PROXY_RULES"},
 		{"IdP concurrency", map[string]string{"AUTH_IDP_MAX_CONCURRENCY": "0"}, "AUTH_IDP_MAX_CONCURRENCY"},
+		{"pending sign-in cap", map[string]string{"AUTH_SIGNIN_MAX_PENDING": "0"}, "AUTH_SIGNIN_MAX_PENDING"},
+		{"pending sign-in cap is a number", map[string]string{"AUTH_SIGNIN_MAX_PENDING": "lots"}, "AUTH_SIGNIN_MAX_PENDING"},
 		{"production refuses plaintext postgres", map[string]string{"AUTH_ENV": "production", "AUTH_URL": "https://app.example.com/api/auth", "DATABASE_URL": "postgres://u@db.internal/db?sslmode=disable", "AUTH_SECRET": strings.Repeat("s", 40)}, "DATABASE_URL"},
 		{"production needs a secret", map[string]string{"AUTH_ENV": "production", "AUTH_URL": "https://app.example.com/api/auth", "DATABASE_URL": "postgres://u@h/db"}, "AUTH_SECRET"},
 	}

@@ -41,6 +41,9 @@ func profileCmd(ctx context.Context, args []string, out io.Writer) error {
 	if *dur <= 0 || *dur > 30*time.Minute {
 		return fmt.Errorf("-d must be in (0, 30m]")
 	}
+	if *memProfile != "" {
+		runtime.MemProfileRate = 1 // before anything is built: every allocation, not a sample
+	}
 	handler, closeDB, err := sessionServer(*dbURL, *listen, *logTo, *cacheTTL)
 	if err != nil {
 		return err
@@ -53,9 +56,6 @@ func profileCmd(ctx context.Context, args []string, out io.Writer) error {
 	defer f.Close()
 	if err := handler.Start(ctx); err != nil {
 		return err
-	}
-	if *memProfile != "" {
-		runtime.MemProfileRate = 1
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		return err
@@ -76,10 +76,12 @@ func profileCmd(ctx context.Context, args []string, out io.Writer) error {
 	return handler.Stop(stopCtx)
 }
 
-// writeAllocProfile writes every allocation since start-up (pprof's allocs
-// profile), to count what a request allocates: go tool pprof
-// -sample_index=alloc_space.
+// writeAllocProfile writes every allocation since the server was built
+// (pprof's allocs profile), to count what a request allocates: go tool
+// pprof -sample_index=alloc_space. A collection first, so the profile holds
+// the allocations of the last cycle too.
 func writeAllocProfile(path string) error {
+	runtime.GC()
 	f, err := os.Create(path)
 	if err != nil {
 		return err

@@ -181,6 +181,7 @@ func restartUnderLoad(t *testing.T, root, bin, work, mode string) {
 	if v := os.Getenv("AUTHBFF_RESTART_RUN"); v != "" {
 		d, err := time.ParseDuration(v)
 		require.NoError(t, err, "AUTHBFF_RESTART_RUN")
+		require.Positive(t, d, "AUTHBFF_RESTART_RUN")
 		duration, restartAt = d, d/3
 	}
 	start := time.Now()

@@ -25,9 +25,9 @@ import (
 // TestSignInFloodStaysUnderTheCap is docs/security.md R9's anonymous
 // sign-in flood, at process level: two authbff processes on one PostgreSQL
 // database, AUTH_SIGNIN_MAX_PENDING=200, and 10 000 sign-in starts, 50 at a
-// time from 50 loopback addresses (so the per-client rate limit does not
-// stand in for the cap), each a valid Auth.js POST with its CSRF token, as
-// anyone can send. Exactly 200 sign-ins are stored, across both processes;
+// time from 50 loopback addresses (a flood from many clients; the per-client
+// rate limit is raised out of the way as well), each a valid Auth.js POST
+// with its CSRF token, as anyone can send. Exactly 200 sign-ins are stored, across both processes;
 // every other start gets the 503 Unavailable page with Retry-After, none a
 // 500; and a user who signed in before the flood still reads their session
 // during it. The cap is decided in the store in one step with the insert
