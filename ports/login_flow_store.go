@@ -17,8 +17,10 @@ type LoginFlowStore interface {
 	// f.CreatedAt are stored already: then ErrTooManyPendingLoginFlows. The
 	// count and the insert are one atomic step, so concurrent sign-ins, in
 	// one process or many, can never store more than maxPending
-	// (maxPending <= 0: no cap). It returns domain.ErrConflict if the state
-	// is already in use.
+	// (maxPending <= 0: no cap). Having found the cap reached, it may keep
+	// refusing for a moment without counting again, until it consumes a
+	// flow itself. It returns domain.ErrConflict if the state is already in
+	// use.
 	Save(ctx context.Context, f domain.LoginFlow, maxPending int64) error
 	// Consume atomically removes and returns the flow with this state if it
 	// was started by the browser holding binding. A flow can be consumed once.
