@@ -58,7 +58,7 @@ bench-load:
 
 # fuzz runs every fuzz target for FUZZTIME each (docs/security.md, R4);
 # crashers land in the package's testdata/fuzz and become regression seeds.
-# `make test` runs it with FUZZTIME=10s.
+# `make test` runs it with FUZZTIME=60s in CI (CI=true), 10s elsewhere.
 FUZZTIME ?= 60s
 FUZZ_TARGETS := \
 	./adapters/httpapi:FuzzResolveCallbackURL \
