@@ -202,7 +202,7 @@ proxy)
   via=$(load_run -path /api/proxy/ping -warmup "$WARMUP" -d "$DURATION" -c "${PROXY_CONNS:-8}" | tee -a /dev/stderr | grep '^RESULT')
   echo "==> the upstream directly: GET /ping"
   direct=$("$work/load" run -url "http://127.0.0.1:$direct_port" -path /ping -warmup "$WARMUP" -d "$DURATION" \
-    -c "${PROXY_CONNS:-8}" -sessions "$LIVE" | tee -a /dev/stderr | grep '^RESULT')
+    -c "${PROXY_CONNS:-8}" -sessions "$LIVE" -rate "$RATE" | tee -a /dev/stderr | grep '^RESULT')
   p50() { sed -E 's/.*p50_ms=([0-9.]+).*/\1/' <<<"$1"; }
   echo "==> proxy overhead (${PROXY_CONNS:-8} connections): p50 $(p50 "$via") ms through authbff, $(p50 "$direct") ms direct:" \
     "$(awk -v a="$(p50 "$via")" -v b="$(p50 "$direct")" 'BEGIN { printf "%.2f", a - b }') ms added"
