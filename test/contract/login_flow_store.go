@@ -232,33 +232,44 @@ func LoginFlowStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		t.Parallel()
 		env := newEnv(t)
 		const limit, callers = 10, 40
-		start := make(chan struct{})
-		errs := make(chan error, callers)
-		var wg sync.WaitGroup
-		for i := 0; i < callers; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				errs <- env.LoginFlows.Save(t.Context(), loginFlow(now), limit)
-			}()
-		}
-		close(start)
-		wg.Wait()
-		close(errs)
-		saved := 0
-		for err := range errs {
-			if err == nil {
-				saved++
-				continue
-			}
-			require.ErrorIs(t, err, ports.ErrTooManyPendingLoginFlows)
-		}
+		saved := SaveAtOnce(t, []ports.LoginFlowStore{env.LoginFlows}, callers, limit, now)
 		n, err := env.LoginFlows.CountPending(t.Context(), now)
 		require.NoError(t, err)
 		require.EqualValues(t, limit, n, "pending flows after %d concurrent saves with a cap of %d", callers, limit)
 		require.Equal(t, limit, saved)
 	})
+}
+
+// SaveAtOnce saves perStore fresh flows started at now through each of
+// stores, all at the same moment, with a cap of limit, and returns how many
+// were saved; every other save must be refused as over the cap.
+func SaveAtOnce(t *testing.T, stores []ports.LoginFlowStore, perStore, limit int, now time.Time) int {
+	t.Helper()
+	start := make(chan struct{})
+	errs := make(chan error, len(stores)*perStore)
+	var wg sync.WaitGroup
+	for _, flows := range stores {
+		for range perStore {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				errs <- flows.Save(t.Context(), loginFlow(now), int64(limit))
+			}()
+		}
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	saved := 0
+	for err := range errs {
+		if err == nil {
+			saved++
+			continue
+		}
+		require.ErrorIs(t, err, ports.ErrTooManyPendingLoginFlows)
+	}
+	return saved
 }
 
 // loginFlow returns a flow started at created with fresh random values.
